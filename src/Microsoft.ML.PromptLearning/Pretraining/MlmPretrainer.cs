@@ -257,7 +257,9 @@ public sealed class MlmPretrainer
 
     private string MetricsPath => Path.Combine(o.OutputDir, "metrics.jsonl");
 
-    private void AppendMetrics(object row) => File.AppendAllText(MetricsPath, JsonSerializer.Serialize(row) + "\n");
+    private static readonly JsonSerializerOptions MetricsJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    private void AppendMetrics(object row) => File.AppendAllText(MetricsPath, JsonSerializer.Serialize(row, MetricsJson) + "\n");
 
     /// <summary>Drops metric rows written after the checkpoint we resume from (they will be written again).</summary>
     private void TruncateMetrics(long step)

@@ -1,0 +1,122 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.PromptLearning;
+using Microsoft.ML.PromptLearning.FineTuning;
+using Microsoft.ML.PromptLearning.MLNet;
+using Microsoft.ML.PromptLearning.Tokenization;
+using Microsoft.ML.PromptLearning.Training;
+using Microsoft.ML.Runtime;
+
+[assembly: LoadableClass(typeof(ErnieTextClassificationTransformer), null, typeof(SignatureLoadModel), "ERNIE Text Classification", ErnieTextClassificationTransformer.LoaderSignature)]
+[assembly: LoadableClass(typeof(IRowMapper), typeof(ErnieTextClassificationTransformer), null, typeof(SignatureLoadRowMapper), "ERNIE Text Classification", ErnieTextClassificationTransformer.LoaderSignature)]
+
+namespace Microsoft.ML.PromptLearning;
+
+/// <summary>
+/// Fine-tunes a pretrained ERNIE/BERT with a linear classifier on the pooled [CLS] output: the classic baseline that
+/// prompt learning (<see cref="PromptErnieTrainer"/>) is compared with.
+/// </summary>
+/// <remarks>
+/// | Input and output columns | |
+/// |---|---|
+/// | Label | key type (classes = key count) |
+/// | Text, optional text pair | string |
+/// | PredictedLabel (output) | key type with the label names as key values |
+/// | Score (output) | float vector of class probabilities |
+///
+/// Trainer characteristics: multiclass classification; no normalization or caching needed; NuGet
+/// Microsoft.ML.PromptLearning plus a libtorch backend (libtorch-cpu-linux-x64 or TorchSharp-cuda-*).
+/// </remarks>
+public sealed class ErnieTextClassificationTrainer : IEstimator<ErnieTextClassificationTransformer>
+{
+    /// <summary>Options of the fine-tune baseline.</summary>
+    public sealed class Options : ErnieTrainerOptionsBase
+    {
+        /// <summary>Learning rate of the new classifier layer; null = <see cref="ErnieTrainerOptionsBase.LearningRate"/>.</summary>
+        public double? ClassifierLearningRate;
+    }
+
+    private readonly IHost host;
+    private readonly Options options;
+
+    internal ErnieTextClassificationTrainer(IHostEnvironment env, Options options)
+    {
+        host = env.Register(nameof(ErnieTextClassificationTrainer));
+        this.options = options ?? throw new ArgumentNullException(nameof(options));
+        TrainerCore.CheckOptions(host, options);
+    }
+
+    /// <inheritdoc/>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        var label = InputColumns.CheckTrainingSchema(host, inputSchema, options);
+        return ScoreSchema.OutputShape(inputSchema, label, options.PredictedLabelColumnName, options.ScoreColumnName);
+    }
+
+    /// <summary>Trains the classifier.</summary>
+    public ErnieTextClassificationTransformer Fit(IDataView input)
+    {
+        host.CheckValue(input, nameof(input));
+        GetOutputSchema(SchemaShape.Create(input.Schema));
+        var labelColumn = input.Schema[options.LabelColumnName];
+        var labelNames = InputColumns.LabelNames(labelColumn);
+        var plm = TrainerCore.LoadPlm(host, options);
+        var net = new FineTuneClassifier(plm.Model, labelNames.Length);
+        var settings = ScoringSettings.From(options, labelNames);
+        List<EncodedExample> train, validation = null;
+        using (var ch = host.Start("Reading data"))
+        {
+            train = TrainerCore.ReadLabelled(host, ch, input, options, "training").Select(r => ErnieTextClassificationTransformer.EncodeRow(plm.Tokenizer, r, options.MaxSequenceLength)).ToList();
+            if (options.ValidationSet is not null)
+            {
+                TrainerCore.CheckValidationSchema(host, options.ValidationSet, options, labelNames.Length);
+                validation = TrainerCore.ReadLabelled(host, ch, options.ValidationSet, options, "validation").Select(r => ErnieTextClassificationTransformer.EncodeRow(plm.Tokenizer, r, options.MaxSequenceLength)).ToList();
+            }
+        }
+        var report = TrainerCore.Train(host, net, train, validation, TrainerCore.Settings(options, options.ClassifierLearningRate ?? options.LearningRate, plm.Tokenizer.PadId),
+            options.NumberOfThreads, "ERNIE fine-tune");
+        return new ErnieTextClassificationTransformer(host, net, plm.Tokenizer, settings, report);
+    }
+}
+
+/// <summary>A fitted fine-tune classifier: scores texts in batches, saves into and loads from an ML.NET model zip.</summary>
+public sealed class ErnieTextClassificationTransformer : ErnieClassifierTransformerBase
+{
+    internal const string LoaderSignature = "ErnieTextClassifier";
+
+    private static VersionInfo GetVersionInfo() => new(
+        modelSignature: "ERNIETXT", verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
+        loaderSignature: LoaderSignature, loaderAssemblyName: typeof(ErnieTextClassificationTransformer).Assembly.FullName);
+
+    internal ErnieTextClassificationTransformer(IHostEnvironment env, FineTuneClassifier net, ErnieTokenizer tokenizer, ScoringSettings settings, TrainingReport report)
+        : base(env.Register(nameof(ErnieTextClassificationTransformer)), net, tokenizer, settings, report) { }
+
+    internal static EncodedExample EncodeRow(ErnieTokenizer tokenizer, TextRow row, int maxLength)
+    {
+        var e = tokenizer.Encode(row.Text ?? "", row.TextPair, maxLength);
+        return new EncodedExample { InputIds = e.InputIds, TokenTypeIds = e.TokenTypeIds, Label = row.Label };
+    }
+
+    private protected override EncodedExample Encode(string text, string textPair) =>
+        EncodeRow(Tokenizer, new TextRow(text, textPair, -1), Settings.MaxSequenceLength);
+
+    public override void SaveModel(ModelSaveContext ctx)
+    {
+        Host.CheckValue(ctx, nameof(ctx));
+        ctx.CheckAtModel();
+        ctx.SetVersionInfo(GetVersionInfo());
+        SaveCommon(ctx);
+    }
+
+    private static ErnieTextClassificationTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        ctx.CheckAtModel(GetVersionInfo());
+        var common = LoadCommon(env, ctx);
+        var net = new FineTuneClassifier(new Ernie.ErnieForMaskedLM(common.Config), common.Settings.LabelNames.Length);
+        LoadWeights(env, ctx, net);
+        return new ErnieTextClassificationTransformer(env, net, common.Tokenizer, common.Settings, null);
+    }
+
+    private static IRowMapper Create(IHostEnvironment env, ModelLoadContext ctx, DataViewSchema inputSchema) =>
+        Create(env, ctx).MakeRowMapper(inputSchema);
+}

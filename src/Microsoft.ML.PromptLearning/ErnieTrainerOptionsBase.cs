@@ -1,0 +1,92 @@
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.PromptLearning;
+
+/// <summary>Options shared by <see cref="PromptErnieTrainer"/> and <see cref="ErnieTextClassificationTrainer"/>.</summary>
+public abstract class ErnieTrainerOptionsBase
+{
+    /// <summary>Label column: a key type (use <c>MapValueToKey</c>); its key count is the number of classes, so classes absent from a few-shot training set still get scores.</summary>
+    public string LabelColumnName = DefaultColumnNames.Label;
+
+    /// <summary>Text column (string), the template's <c>text_a</c>.</summary>
+    public string TextColumnName = "Text";
+
+    /// <summary>Optional second text column (string), the template's <c>text_b</c>; null when the task has one text.</summary>
+    public string TextPairColumnName;
+
+    /// <summary>Output column with the class probabilities (softmax, one per class in key order).</summary>
+    public string ScoreColumnName = DefaultColumnNames.Score;
+
+    /// <summary>Output key column with the most probable class.</summary>
+    public string PredictedLabelColumnName = DefaultColumnNames.PredictedLabel;
+
+    /// <summary>
+    /// Folder of a pretrained ERNIE/BERT masked LM in Hugging Face layout (config.json, vocab.txt, model.safetensors or
+    /// pytorch_model.bin), e.g. ERNIE 3.0 base. Null = the bundled model of the referenced models package
+    /// (Microsoft.ML.PromptLearning.Models.ChineseMini).
+    /// </summary>
+    public string ModelPath;
+
+    /// <summary>Longest input in tokens, prompt and special tokens included; longer texts are truncated (PaddleNLP <c>max_seq_length</c>).</summary>
+    public int MaxSequenceLength = 128;
+
+    /// <summary>Examples per training step (PaddleNLP <c>per_device_train_batch_size</c>).</summary>
+    public int BatchSize = 8;
+
+    /// <summary>Examples per forward pass when scoring and validating (<c>per_device_eval_batch_size</c>).</summary>
+    public int EvalBatchSize = 32;
+
+    /// <summary>Learning rate of the pretrained model's weights.</summary>
+    public double LearningRate = 3e-5;
+
+    /// <summary>AdamW weight decay (never applied to biases and LayerNorms).</summary>
+    public double WeightDecay;
+
+    /// <summary>Linear warmup steps before the linear decay to zero.</summary>
+    public int WarmupSteps;
+
+    /// <summary>Training steps; when zero or negative, <see cref="NumberOfEpochs"/> passes over the data are run.</summary>
+    public int MaxSteps = -1;
+
+    /// <summary>Passes over the training data when <see cref="MaxSteps"/> is not set.</summary>
+    public int NumberOfEpochs = 10;
+
+    /// <summary>Global gradient-norm clip (0 = off).</summary>
+    public double MaxGradNorm = 1.0;
+
+    /// <summary>Optional validation data (same schema as the training data): evaluated every <see cref="EvalSteps"/> steps for early stopping; the best weights are kept.</summary>
+    public IDataView ValidationSet;
+
+    /// <summary>Validate every N steps; 0 = once per epoch.</summary>
+    public int EvalSteps;
+
+    /// <summary>Stop after this many validations without improvement (0 = never stop early).</summary>
+    public int EarlyStoppingPatience = 4;
+
+    /// <summary>Log the training loss every N steps.</summary>
+    public int LoggingSteps = 10;
+
+    /// <summary>Seed of initialisation, data order and dropout; the same seed gives the same model on the CPU.</summary>
+    public int Seed = 42;
+
+    /// <summary>Freeze the pretrained model: only the prompt / verbalizer / classifier head trains.</summary>
+    public bool FreezePlm;
+
+    /// <summary>Freeze the pretrained model and switch its dropout off (implies <see cref="FreezePlm"/>).</summary>
+    public bool FreezeDropout;
+
+    /// <summary>R-Drop: a second forward pass and a symmetric KL term between the two predictions.</summary>
+    public bool UseRDrop;
+
+    /// <summary>Weight of the R-Drop term.</summary>
+    public double AlphaRDrop = 5.0;
+
+    /// <summary>RGL: a relation-graph term that pulls examples of the same label together.</summary>
+    public bool UseRgl;
+
+    /// <summary>Weight of the RGL term.</summary>
+    public double AlphaRgl = 0.5;
+
+    /// <summary>TorchSharp intra-op threads (0 = leave the default).</summary>
+    public int NumberOfThreads;
+}

@@ -1,0 +1,45 @@
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.PromptLearning.MLNet;
+
+/// <summary>The two output columns of a multiclass classifier with ML.NET's annotations, so that Evaluate and key-to-value mapping work.</summary>
+internal static class ScoreSchema
+{
+    public static DataViewSchema.DetachedColumn[] OutputColumns(DataViewSchema inputSchema, string predictedLabelColumn, string scoreColumn, IReadOnlyList<string> labelNames)
+    {
+        int classes = labelNames.Count;
+        var names = new VBuffer<ReadOnlyMemory<char>>(classes, labelNames.Select(n => n.AsMemory()).ToArray());
+        var namesType = new VectorDataViewType(TextDataViewType.Instance, classes);
+        ValueGetter<VBuffer<ReadOnlyMemory<char>>> namesGetter = (ref VBuffer<ReadOnlyMemory<char>> dst) => names.CopyTo(ref dst);
+
+        var keyAnnotations = new DataViewSchema.Annotations.Builder();
+        keyAnnotations.Add(AnnotationUtils.Kinds.KeyValues, namesType, namesGetter);
+
+        var scoreAnnotations = new DataViewSchema.Annotations.Builder();
+        scoreAnnotations.Add(AnnotationUtils.Kinds.ScoreColumnKind, TextDataViewType.Instance,
+            (ref ReadOnlyMemory<char> v) => v = AnnotationUtils.Const.ScoreColumnKind.MulticlassClassification.AsMemory());
+        scoreAnnotations.Add(AnnotationUtils.Kinds.ScoreValueKind, TextDataViewType.Instance,
+            (ref ReadOnlyMemory<char> v) => v = AnnotationUtils.Const.ScoreValueKind.Score.AsMemory());
+        uint setId = checked(inputSchema.GetMaxAnnotationKind(out _, AnnotationUtils.Kinds.ScoreColumnSetId) + 1);
+        scoreAnnotations.Add(AnnotationUtils.Kinds.ScoreColumnSetId, AnnotationUtils.ScoreColumnSetIdType, (ref uint v) => v = setId);
+        scoreAnnotations.Add(AnnotationUtils.Kinds.SlotNames, namesType, namesGetter);
+        scoreAnnotations.Add(AnnotationUtils.Kinds.TrainingLabelValues, namesType, namesGetter);
+
+        return new[]
+        {
+            new DataViewSchema.DetachedColumn(predictedLabelColumn, new KeyDataViewType(typeof(uint), classes), keyAnnotations.ToAnnotations()),
+            new DataViewSchema.DetachedColumn(scoreColumn, new VectorDataViewType(NumberDataViewType.Single, classes), scoreAnnotations.ToAnnotations()),
+        };
+    }
+
+    /// <summary>The estimator-side shape of the same columns.</summary>
+    public static SchemaShape OutputShape(SchemaShape inputSchema, SchemaShape.Column label, string predictedLabelColumn, string scoreColumn)
+    {
+        var columns = inputSchema.ToDictionary(c => c.Name);
+        var keyValues = new SchemaShape.Column(AnnotationUtils.Kinds.KeyValues, SchemaShape.Column.VectorKind.Vector, TextDataViewType.Instance, false);
+        columns[predictedLabelColumn] = new SchemaShape.Column(predictedLabelColumn, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true, new SchemaShape(new[] { keyValues }));
+        columns[scoreColumn] = new SchemaShape.Column(scoreColumn, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false,
+            new SchemaShape(AnnotationUtils.AnnotationsForMulticlassScoreColumn(label)));
+        return new SchemaShape(columns.Values);
+    }
+}

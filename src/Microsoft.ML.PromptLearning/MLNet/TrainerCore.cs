@@ -1,0 +1,75 @@
+using Microsoft.ML.Data;
+using TorchSharp;
+using Microsoft.ML.PromptLearning.Ernie;
+using Microsoft.ML.PromptLearning.Training;
+using Microsoft.ML.Runtime;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.PromptLearning.MLNet;
+
+/// <summary>The steps both trainers share: check options, load the language model, read the data, run the loop.</summary>
+internal static class TrainerCore
+{
+    public static void CheckOptions(IHost host, ErnieTrainerOptionsBase o)
+    {
+        host.CheckUserArg(o.BatchSize > 0, nameof(o.BatchSize), "must be positive");
+        host.CheckUserArg(o.EvalBatchSize > 0, nameof(o.EvalBatchSize), "must be positive");
+        host.CheckUserArg(o.MaxSequenceLength >= 8, nameof(o.MaxSequenceLength), "must be at least 8");
+        host.CheckUserArg(o.LearningRate > 0, nameof(o.LearningRate), "must be positive");
+        host.CheckUserArg(o.MaxSteps > 0 || o.NumberOfEpochs > 0, nameof(o.NumberOfEpochs), "set MaxSteps or NumberOfEpochs");
+    }
+
+    /// <summary>Loads the pretrained model named by the options (or the bundled one) and checks the sequence length against it.</summary>
+    public static PretrainedErnie LoadPlm(IHost host, ErnieTrainerOptionsBase o)
+    {
+        var path = BundledModel.Resolve(o.ModelPath);
+        var loaded = ErnieCheckpoint.Load(path);
+        if (o.MaxSequenceLength > loaded.Model.Config.MaxPositionEmbeddings)
+            throw host.Except($"MaxSequenceLength {o.MaxSequenceLength} exceeds the {loaded.Model.Config.MaxPositionEmbeddings} positions of the model in '{path}'; use at most {loaded.Model.Config.MaxPositionEmbeddings}.");
+        return loaded;
+    }
+
+    /// <summary>Reads labelled rows, skipping (and reporting) rows with a missing label.</summary>
+    public static List<TextRow> ReadLabelled(IHost host, IChannel ch, IDataView data, ErnieTrainerOptionsBase o, string role)
+    {
+        var rows = InputColumns.Read(data, o.TextColumnName, o.TextPairColumnName, o.LabelColumnName, host.CheckAlive);
+        int missing = rows.Count(r => r.Label < 0);
+        if (missing > 0) ch.Warning($"{missing} {role} rows have a missing label (a value outside the key's label set) and are skipped.");
+        int empty = rows.Count(r => r.Label >= 0 && string.IsNullOrWhiteSpace(r.Text));
+        if (empty > 0) ch.Warning($"{empty} {role} rows have an empty text; they are kept but carry no information.");
+        return rows.Where(r => r.Label >= 0).ToList();
+    }
+
+    /// <summary>Checks that validation data uses the same label set as training.</summary>
+    public static void CheckValidationSchema(IHost host, IDataView validation, ErnieTrainerOptionsBase o, int classCount)
+    {
+        InputColumns.CheckTrainingSchema(host, SchemaShape.Create(validation.Schema), o);
+        var count = validation.Schema[o.LabelColumnName].Type.GetKeyCount();
+        if ((int)count != classCount)
+            throw host.Except($"The validation set's label key has {count} values but the training set's has {classCount}; map both with the same MapValueToKey transformer (fit it once, apply it to both).");
+    }
+
+    public static TrainingSettings Settings(ErnieTrainerOptionsBase o, double headLearningRate, int padId) => new()
+    {
+        BatchSize = o.BatchSize, EvalBatchSize = o.EvalBatchSize, MaxSteps = o.MaxSteps, NumberOfEpochs = o.NumberOfEpochs,
+        LearningRate = o.LearningRate, HeadLearningRate = headLearningRate, WeightDecay = o.WeightDecay, WarmupSteps = o.WarmupSteps,
+        MaxGradNorm = o.MaxGradNorm, EvalSteps = o.EvalSteps, EarlyStoppingPatience = o.EarlyStoppingPatience, LoggingSteps = o.LoggingSteps,
+        Seed = o.Seed, FreezePlm = o.FreezePlm, FreezeDropout = o.FreezeDropout, UseRDrop = o.UseRDrop, AlphaRDrop = o.AlphaRDrop,
+        UseRgl = o.UseRgl, AlphaRgl = o.AlphaRgl, PadId = padId,
+    };
+
+    /// <summary>Runs training on the device chosen by the environment.</summary>
+    public static TrainingReport Train(IHost host, ClassifierNet net, List<EncodedExample> train, List<EncodedExample> validation, TrainingSettings settings, int threads, string name)
+    {
+        if (threads > 0) set_num_threads(threads);
+        var device = TorchDevice.Pick(host);
+        net.to(device);
+        using var ch = host.Start("Training");
+        using var pch = host.StartProgressChannel(name + " training");
+        ch.Info($"{name}: {train.Count} training examples, {validation?.Count ?? 0} validation examples, {net.ClassCount} classes, device {device.type}");
+        var report = ClassifierTrainingLoop.Run(net, train, validation, settings, device, ch, pch, host.CheckAlive);
+        ch.Info($"{name}: {report.Steps} steps in {report.TrainSeconds:F1} s ({report.SamplesPerSecond:F1} samples/s); kept step {report.BestStep}" +
+                (double.IsNaN(report.BestValidationAccuracy) ? "" : $" (validation accuracy {report.BestValidationAccuracy:P2})"));
+        return report;
+    }
+}

@@ -1,0 +1,78 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.PromptLearning.Tests.MLNet;
+
+public class ErnieTextClassificationTrainerTests
+{
+    private static ErnieTextClassificationTrainer.Options Options() => new()
+    {
+        ModelPath = TestPaths.Fixture("tiny-ernie"), MaxSteps = 60, BatchSize = 8, LearningRate = 1e-3, ClassifierLearningRate = 1e-2,
+        MaxSequenceLength = 32, Seed = 3, LoggingSteps = 0,
+    };
+
+    [Fact]
+    public void LearnsASeparableTaskAndWorksWithEvaluateAndPredictionEngine()
+    {
+        var ml = new MLContext(seed: 1);
+        var (train, _) = TinyTask.Load(ml, TinyTask.Rows(12, seed: 1));
+        var model = ml.MulticlassClassification.Trainers.ErnieTextClassification(Options()).Fit(train);
+
+        var scored = model.Transform(train);
+        var metrics = ml.MulticlassClassification.Evaluate(scored);
+        Assert.Equal(1.0, metrics.MicroAccuracy);
+        Assert.Equal(3, ((VectorDataViewType)scored.Schema["Score"].Type).Size);     // the unseen third class still has a score
+        Assert.NotNull(model.TrainingReport);
+        Assert.Equal(60, model.TrainingReport.Steps);
+
+        // PredictionEngine (row-at-a-time path) agrees with the batched Transform.
+        var engine = ml.Model.CreatePredictionEngine<TinyTask.Row, Prediction>(model);
+        var batchedScores = scored.GetColumn<float[]>("Score").ToList();
+        var rows = TinyTask.Rows(12, seed: 1);
+        for (int i = 0; i < 5; i++)
+        {
+            var p = engine.Predict(rows[i]);
+            Assert.Equal(batchedScores[i].Length, p.Score.Length);
+            for (int c = 0; c < p.Score.Length; c++) Assert.Equal(batchedScores[i][c], p.Score[c], 5);
+        }
+    }
+
+    [Fact]
+    public void SavedZipReloadsWithIdenticalScores()
+    {
+        var ml = new MLContext(seed: 1);
+        var (train, keyMap) = TinyTask.Load(ml, TinyTask.Rows(6, seed: 2));
+        var options = Options();
+        options.MaxSteps = 5;
+        var model = ml.MulticlassClassification.Trainers.ErnieTextClassification(options).Fit(train);
+        var chain = keyMap.Append(model);
+        var path = Path.Combine(TestPaths.NewTempDir(), "model.zip");
+        var raw = ml.Data.LoadFromEnumerable(TinyTask.Rows(6, seed: 2));
+        ml.Model.Save(chain, raw.Schema, path);
+        var loaded = ml.Model.Load(path, out _);
+        var before = chain.Transform(raw).GetColumn<float[]>("Score").ToList();
+        var after = loaded.Transform(raw).GetColumn<float[]>("Score").ToList();
+        Assert.Equal(before.Count, after.Count);
+        for (int i = 0; i < before.Count; i++) Assert.Equal(before[i], after[i]);
+    }
+
+    [Fact]
+    public void SchemaErrorsSayWhatToDo()
+    {
+        var ml = new MLContext();
+        var data = ml.Data.LoadFromEnumerable(TinyTask.Rows(2, 1));
+        var notKey = Assert.ThrowsAny<Exception>(() => ml.MulticlassClassification.Trainers.ErnieTextClassification(Options()).Fit(data));
+        Assert.Contains("MapValueToKey", notKey.Message);
+        var (keyed, _) = TinyTask.Load(ml, TinyTask.Rows(2, 1));
+        var o = Options();
+        o.TextColumnName = "Title";
+        var missing = Assert.ThrowsAny<Exception>(() => ml.MulticlassClassification.Trainers.ErnieTextClassification(o).Fit(keyed));
+        Assert.Contains("'Title' is missing", missing.Message);
+    }
+
+    private sealed class Prediction
+    {
+        public float[] Score { get; set; }
+        public uint PredictedLabel { get; set; }
+    }
+}
