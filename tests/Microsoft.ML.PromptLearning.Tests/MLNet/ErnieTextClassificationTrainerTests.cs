@@ -54,6 +54,8 @@ public class ErnieTextClassificationTrainerTests
         var after = loaded.Transform(raw).GetColumn<float[]>("Score").ToList();
         Assert.Equal(before.Count, after.Count);
         for (int i = 0; i < before.Count; i++) Assert.Equal(before[i], after[i]);
+        var elsewhere = SeparateProcess.Score(path, TinyTask.Rows(6, seed: 2).Select(r => r.Text));
+        for (int i = 0; i < before.Count; i++) Assert.Equal(before[i], elsewhere[i]);
     }
 
     [Fact]
