@@ -46,6 +46,12 @@ internal static class CliApp
     {
         while (e is TypeInitializationException or System.Reflection.TargetInvocationException or AggregateException && e.InnerException is not null)
             e = e.InnerException;
-        return e.Message.ReplaceLineEndings(" ");
+        var message = e.Message.ReplaceLineEndings(" ");
+        // The loader lists every path it tried; the one line that matters is the libstdc++ version clash (see the buildTransitive targets).
+        var glibcxx = System.Text.RegularExpressions.Regex.Match(message, @"[^ ]*libstdc\+\+[^:]*: version `GLIBCXX_[0-9.]+' not found \(required by ([^)]*)\)");
+        if (e is DllNotFoundException && glibcxx.Success)
+            return $"TorchSharp's native library cannot load: {glibcxx.Value}. Rebuild or republish so that the package's build targets mark that requirement weak, " +
+                   $"or run: patchelf --clear-symbol-version _ZSt21ios_base_library_initv {glibcxx.Groups[1].Value}";
+        return message;
     }
 }
