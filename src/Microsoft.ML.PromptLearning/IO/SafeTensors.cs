@@ -107,8 +107,13 @@ public static class SafeTensors
         stream.ReadExactly(headerBytes);
         dataStart = 8 + (long)headerLength;
         JsonObject header;
-        try { header = JsonNode.Parse(headerBytes) as JsonObject ?? throw new JsonException("header is not a JSON object"); }
+        try
+        {
+            header = JsonNode.Parse(headerBytes) as JsonObject ?? throw new JsonException("header is not a JSON object");
+            _ = header.Count;   // JsonObject builds its dictionary lazily: a repeated name throws here, not in the loop below
+        }
         catch (JsonException e) { throw new InvalidDataException($"'{name}' has a corrupt safetensors header: {e.Message}", e); }
+        catch (ArgumentException e) { throw new InvalidDataException($"'{name}' has a corrupt safetensors header: a tensor name appears twice ({e.Message}).", e); }
 
         metadata = new Dictionary<string, string>();
         var entries = new List<Entry>();

@@ -62,7 +62,8 @@ public sealed class ErnieTokenizer
     public static ErnieTokenizer FromVocabFile(string path, bool lowerCase = true)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Vocabulary file '{path}' does not exist.", path);
-        return new ErnieTokenizer(File.ReadAllText(path, Encoding.UTF8), lowerCase);
+        try { return new ErnieTokenizer(File.ReadAllText(path, Encoding.UTF8), lowerCase); }
+        catch (InvalidDataException e) { throw new InvalidDataException($"Vocabulary file '{path}': {e.Message}", e); }
     }
 
     /// <summary>Builds a tokenizer from the text of a <c>vocab.txt</c>.</summary>
