@@ -10,8 +10,9 @@ namespace Microsoft.ML.PromptLearning.Prompting;
 /// </summary>
 public sealed class PromptBatch
 {
-    private PromptBatch(Tensor inputIds, Tensor tokenTypeIds, Tensor positionIds, Tensor attentionMask, Tensor softTokenIds, Tensor maskPositions)
+    private PromptBatch(Tensor inputIds, Tensor tokenTypeIds, Tensor positionIds, Tensor attentionMask, Tensor softTokenIds, Tensor maskPositions, bool hasSoftTokens)
     {
+        HasSoftTokens = hasSoftTokens;
         InputIds = inputIds;
         TokenTypeIds = tokenTypeIds;
         PositionIds = positionIds;
@@ -32,6 +33,8 @@ public sealed class PromptBatch
     public Tensor SoftTokenIds { get; }
     /// <summary>Indices of the template's masks in each row <c>[B, M]</c>.</summary>
     public Tensor MaskPositions { get; }
+    /// <summary>Whether some position holds a soft token (then a <see cref="SoftPromptEmbedding"/> must embed the batch).</summary>
+    public bool HasSoftTokens { get; }
 
     /// <summary>Pads <paramref name="encodings"/> (all from the same template) into tensors on <paramref name="device"/> (CPU when null).</summary>
     /// <param name="encodings">At least one encoding.</param>
@@ -66,6 +69,7 @@ public sealed class PromptBatch
             for (int m = 0; m < masks; m++) maskPositions[b * masks + m] = e.MaskPositions[m];
         }
         var shape = new long[] { batch, length };
+        bool hasSoft = Array.Exists(soft, id => id != 0);
         device ??= CPU;
         return new PromptBatch(
             tensor(ids, shape, dtype: int64, device: device),
@@ -73,7 +77,8 @@ public sealed class PromptBatch
             tensor(positions, shape, dtype: int64, device: device),
             tensor(attention, shape, dtype: int64, device: device),
             tensor(soft, shape, dtype: int64, device: device),
-            tensor(maskPositions, new long[] { batch, masks }, dtype: int64, device: device));
+            tensor(maskPositions, new long[] { batch, masks }, dtype: int64, device: device),
+            hasSoft);
     }
 
     /// <summary>The hidden states at the mask positions: <paramref name="hidden"/> <c>[B, T, H]</c> → <c>[B, M, H]</c>.</summary>
@@ -94,6 +99,8 @@ public sealed class PromptBatch
     public Tensor EncodeMasks(ErnieForMaskedLM model, SoftPromptEmbedding softPrompt = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        if (HasSoftTokens && softPrompt is null)
+            throw new ArgumentNullException(nameof(softPrompt), "The batch has soft tokens; pass the template's SoftPromptEmbedding.");
         var words = model.Ernie.Embeddings.EmbedWords(InputIds);                                 // [B, T, H]
         var embeds = softPrompt is null ? words : softPrompt.Embed(words, SoftTokenIds);
         var output = model.Encode(new ErnieInputs
