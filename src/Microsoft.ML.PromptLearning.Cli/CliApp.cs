@@ -13,13 +13,17 @@ internal static class CliApp
     private const string VerboseFlag = "--verbose";
 
     /// <summary>Runs the tool with <paramref name="args"/>, writing results to <paramref name="stdout"/> and errors to <paramref name="stderr"/>; returns the exit code.</summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, stdout, stderr, CancellationToken.None);
+
+    /// <summary>As <see cref="Run(string[], TextWriter, TextWriter)"/>; <paramref name="cancellation"/> stops long-running commands as Ctrl+C does.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellation)
     {
         try
         {
             var root = new RootCommand("prompt-learn: prompt-based few-shot text classification with ERNIE 3.0 / BERT masked language models.");
             root.Options.Add(new Option<bool>(VerboseFlag) { Description = "Print the full exception (with stack trace) when something fails.", Recursive = true });
             root.Subcommands.Add(new FillMaskCommand(stdout));
+            root.Subcommands.Add(new PretrainCommand(stdout, cancellation));
 
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)

@@ -11,6 +11,8 @@ public sealed record MlmBatch(long[] InputIds, int Batch, int Length, long[] Fla
 /// <summary>
 /// BERT's dynamic masking: in each sequence, a fraction of the ordinary tokens is selected; 80% of them become [MASK],
 /// 10% a random ordinary token, 10% stay. Special tokens are never selected. Deterministic for a given seed.
+/// With word-start flags, whole words are selected instead (Google's whole-word masking for Chinese BERT, as in ERNIE):
+/// all tokens of a chosen word are predicted together, and the 80/10/10 choice is made per token.
 /// </summary>
 public sealed class MlmMasker
 {
@@ -59,6 +61,73 @@ public sealed class MlmMasker
                 (candidates[k], candidates[j]) = (candidates[j], candidates[k]);
             }
             var chosen = candidates.Take(count).Order().ToList();
+            foreach (var i in chosen)
+            {
+                long flat = r * length + i;
+                positions.Add(flat);
+                labels.Add(seq[i]);
+                double u = rng.NextDouble();
+                if (u < 0.8) ids[flat] = maskId;
+                else if (u < 0.9) ids[flat] = RandomOrdinaryToken(rng);
+            }
+        }
+        return new MlmBatch(ids, b, length, positions.ToArray(), labels.ToArray());
+    }
+
+    /// <summary>
+    /// Masks a batch of equal-length sequences; with <paramref name="wordStarts"/> (per token: does it begin a word),
+    /// whole words are selected, otherwise single tokens as in <see cref="Mask(IReadOnlyList{int[]}, int)"/>.
+    /// </summary>
+    /// <remarks>
+    /// Per sequence, the target is the same number of tokens as character-level masking selects. Words are visited in a
+    /// random order and taken whole while they fit in what is left of the target (a word that would overshoot is skipped,
+    /// as in Google's <c>create_pretraining_data.py</c>); if no word fits, the first word in that order is taken.
+    /// A word is a token flagged as a word start and the ordinary tokens that follow it up to the next start or special token.
+    /// </remarks>
+    public MlmBatch Mask(IReadOnlyList<int[]> sequences, IReadOnlyList<bool[]> wordStarts, int seed)
+    {
+        if (wordStarts is null) return Mask(sequences, seed);
+        if (wordStarts.Count != sequences.Count) throw new ArgumentException("Give word-start flags for every sequence.", nameof(wordStarts));
+        int b = sequences.Count, length = sequences[0].Length;
+        var ids = new long[b * length];
+        var positions = new List<long>();
+        var labels = new List<long>();
+        var rng = new Random(seed);
+        var words = new List<(int Start, int Count)>(length);
+        var chosen = new List<int>(length);
+        for (int r = 0; r < b; r++)
+        {
+            var seq = sequences[r];
+            var starts = wordStarts[r];
+            if (seq.Length != length) throw new ArgumentException("All sequences of a batch must have the same length.", nameof(sequences));
+            if (starts is null || starts.Length != length) throw new ArgumentException("Every sequence needs one word-start flag per token.", nameof(wordStarts));
+            words.Clear();
+            int candidates = 0;
+            bool inWord = false;
+            for (int i = 0; i < length; i++)
+            {
+                ids[r * length + i] = seq[i];
+                if (special.Contains(seq[i])) { inWord = false; continue; }
+                candidates++;
+                if (starts[i] || !inWord) { words.Add((i, 1)); inWord = true; }
+                else words[^1] = (words[^1].Start, words[^1].Count + 1);
+            }
+            int target = Math.Max(candidates > 0 ? 1 : 0, (int)Math.Round(candidates * probability));
+            for (int k = words.Count - 1; k > 0; k--)
+            {
+                int j = rng.Next(k + 1);
+                (words[k], words[j]) = (words[j], words[k]);
+            }
+            chosen.Clear();
+            foreach (var (start, count) in words)
+            {
+                if (chosen.Count >= target) break;
+                if (chosen.Count + count > target) continue;
+                for (int i = start; i < start + count; i++) chosen.Add(i);
+            }
+            if (chosen.Count == 0 && words.Count > 0)
+                for (int i = words[0].Start; i < words[0].Start + words[0].Count; i++) chosen.Add(i);
+            chosen.Sort();
             foreach (var i in chosen)
             {
                 long flat = r * length + i;

@@ -48,7 +48,10 @@ public sealed class MlmPretrainer
 
         var (trainLines, heldOutLines) = ReadCorpus();
         o.Log($"corpus: {trainLines.Count:N0} training lines, {heldOutLines.Count:N0} held-out lines; model {model.parameters().Sum(p => p.numel()):N0} parameters, vocab {tokenizer.VocabSize:N0}");
-        var heldOut = BuildHeldOut(heldOutLines, tokenizer);
+        var segmenter = o.WholeWordMasking ? o.WordSegmenter ?? JiebaWordSegmenter.Shared : null;
+        if (segmenter is not null)
+            o.Log($"whole-word masking: words from {(segmenter is JiebaWordSegmenter jieba ? $"jieba ({jieba.DictionaryFolder})" : segmenter.GetType().Name)}");
+        var heldOut = BuildHeldOut(heldOutLines, tokenizer, segmenter);
         var masker = new MlmMasker(tokenizer.MaskId, tokenizer.VocabSize, new[] { tokenizer.ClsId, tokenizer.SepId, tokenizer.PadId, tokenizer.UnknownId }, o.MaskProbability);
 
         var embeddingName = "ernie.embeddings.word_embeddings.weight";
@@ -67,7 +70,7 @@ public sealed class MlmPretrainer
             state = Resume(resumeDir, model, optimizer);
             o.Log($"resumed from {resumeDir} at step {state.Step}");
         }
-        var stream = new PackedSequenceStream(trainLines, tokenizer, o.SequenceLength, o.Seed, state.Stream);
+        var stream = new PackedSequenceStream(trainLines, tokenizer, o.SequenceLength, o.Seed, state.Stream, segmenter);
         TruncateMetrics(state.Step);
 
         var clock = Stopwatch.StartNew();
@@ -89,8 +92,9 @@ public sealed class MlmPretrainer
             for (int micro = 0; micro < o.GradientAccumulationSteps; micro++)
             {
                 using var scope = NewDisposeScope();
-                var sequences = Enumerable.Range(0, o.BatchSize).Select(_ => stream.Next()).ToList();
-                var batch = masker.Mask(sequences, unchecked(o.Seed * 7919 + (int)state.Step * 131 + micro));
+                var sequences = Enumerable.Range(0, o.BatchSize).Select(_ => stream.NextSequence()).ToList();
+                var batch = masker.Mask(sequences.Select(q => q.Ids).ToList(), segmenter is null ? null : sequences.Select(q => q.WordStarts).ToList(),
+                    unchecked(o.Seed * 7919 + (int)state.Step * 131 + micro));
                 var loss = MaskedLoss(model, batch) / o.GradientAccumulationSteps;
                 loss.backward();
                 stepLoss += loss.item<float>();
@@ -175,18 +179,18 @@ public sealed class MlmPretrainer
         return h;
     }
 
-    private List<int[]> BuildHeldOut(List<string> lines, ErnieTokenizer tokenizer)
+    private List<PackedSequence> BuildHeldOut(List<string> lines, ErnieTokenizer tokenizer, IWordSegmenter segmenter)
     {
-        if (lines.Count == 0) return new List<int[]>();
-        var stream = new PackedSequenceStream(lines, tokenizer, o.SequenceLength, seed: 12345);
-        var result = new List<int[]>();
+        if (lines.Count == 0) return new List<PackedSequence>();
+        var stream = new PackedSequenceStream(lines, tokenizer, o.SequenceLength, seed: 12345, wordSegmenter: segmenter);
+        var result = new List<PackedSequence>();
         int maxSequences = Math.Min(o.EvalSequences, Math.Max(1, lines.Sum(l => l.Length) / o.SequenceLength));
-        while (result.Count < maxSequences) result.Add(stream.Next());
+        while (result.Count < maxSequences) result.Add(stream.NextSequence());
         return result;
     }
 
     /// <summary>Masked-token accuracy and mean loss on the held-out sequences with fixed masks.</summary>
-    private (double Accuracy, double Loss) Evaluate(ErnieForMaskedLM model, List<int[]> heldOut, MlmMasker masker)
+    private (double Accuracy, double Loss) Evaluate(ErnieForMaskedLM model, List<PackedSequence> heldOut, MlmMasker masker)
     {
         if (heldOut.Count == 0) return (double.NaN, double.NaN);
         model.eval();
@@ -196,7 +200,8 @@ public sealed class MlmPretrainer
         for (int start = 0; start < heldOut.Count; start += o.BatchSize)
         {
             using var scope = NewDisposeScope();
-            var batch = masker.Mask(heldOut.Skip(start).Take(o.BatchSize).ToList(), seed: 777 + start);
+            var part = heldOut.Skip(start).Take(o.BatchSize).ToList();
+            var batch = masker.Mask(part.Select(q => q.Ids).ToList(), part[0].WordStarts is null ? null : part.Select(q => q.WordStarts).ToList(), seed: 777 + start);
             var ids = tensor(batch.InputIds, new long[] { batch.Batch, batch.Length });
             var hidden = model.Encode(new ErnieInputs { InputIds = ids }).LastHiddenState;
             var logits = model.PredictAt(hidden, tensor(batch.FlatPositions));

@@ -60,6 +60,15 @@ public sealed class MlmPretrainingOptions
     /// <summary>Fraction of ordinary tokens to predict.</summary>
     public double MaskProbability { get; set; } = 0.15;
 
+    /// <summary>
+    /// Whole-word masking: select whole Chinese words (segmented by <see cref="WordSegmenter"/>) instead of single
+    /// characters; all tokens of a word are predicted together. Off by default (character-level masking).
+    /// </summary>
+    public bool WholeWordMasking { get; set; }
+
+    /// <summary>Word segmenter for <see cref="WholeWordMasking"/>; null = jieba with the dictionary of the jieba.NET package (<see cref="JiebaWordSegmenter.Shared"/>).</summary>
+    public IWordSegmenter WordSegmenter { get; set; }
+
     /// <summary>Evaluate on held-out text every N steps.</summary>
     public int EvalSteps { get; set; } = 200;
 
