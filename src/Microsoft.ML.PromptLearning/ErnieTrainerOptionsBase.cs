@@ -45,7 +45,7 @@ public abstract class ErnieTrainerOptionsBase
     /// <summary>Linear warmup steps before the linear decay to zero.</summary>
     public int WarmupSteps;
 
-    /// <summary>Training steps; when zero or negative, <see cref="NumberOfEpochs"/> passes over the data are run.</summary>
+    /// <summary>Training steps; when not positive, <see cref="NumberOfEpochs"/> passes over the data are run (both 0 = no training: zero-shot scoring).</summary>
     public int MaxSteps = -1;
 
     /// <summary>Passes over the training data when <see cref="MaxSteps"/> is not set.</summary>

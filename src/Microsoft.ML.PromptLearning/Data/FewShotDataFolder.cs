@@ -1,4 +1,6 @@
 using System.Text;
+using Microsoft.ML;
+using Microsoft.ML.Transforms;
 
 namespace Microsoft.ML.PromptLearning.Data;
 
@@ -52,6 +54,14 @@ public sealed class FewShotDataFolder
         var labelWords = labels.ToDictionary(l => l, l => words[l].Count > 0 ? words[l].Distinct().ToArray() : new[] { l });
         return new FewShotDataFolder(path, labels, labelWords);
     }
+
+    /// <summary>
+    /// A fitted <c>MapValueToKey</c> for the label column whose keys follow label.txt (class i = line i), so that every
+    /// label gets a score even when a few-shot split lacks it, and all splits share one key.
+    /// </summary>
+    public ITransformer CreateLabelKeyMap(MLContext ml, string labelColumnName = "Label") =>
+        ml.Transforms.Conversion.MapValueToKey(labelColumnName, keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByOccurrence)
+            .Fit(ml.Data.LoadFromEnumerable(Labels.Select(l => new LabeledText { Text = "", Label = l })));
 
     /// <summary>Whether the folder has a file (e.g. "dev.txt").</summary>
     public bool Has(string fileName) => File.Exists(System.IO.Path.Combine(Path, fileName));

@@ -16,7 +16,7 @@ internal static class TrainerCore
         host.CheckUserArg(o.EvalBatchSize > 0, nameof(o.EvalBatchSize), "must be positive");
         host.CheckUserArg(o.MaxSequenceLength >= 8, nameof(o.MaxSequenceLength), "must be at least 8");
         host.CheckUserArg(o.LearningRate > 0, nameof(o.LearningRate), "must be positive");
-        host.CheckUserArg(o.MaxSteps > 0 || o.NumberOfEpochs > 0, nameof(o.NumberOfEpochs), "set MaxSteps or NumberOfEpochs");
+        host.CheckUserArg(o.MaxSteps >= 0 || o.NumberOfEpochs >= 0, nameof(o.NumberOfEpochs), "must not be negative");
     }
 
     /// <summary>Loads the pretrained model named by the options (or the bundled one) and checks the sequence length against it.</summary>
@@ -67,6 +67,12 @@ internal static class TrainerCore
         using var ch = host.Start("Training");
         using var pch = host.StartProgressChannel(name + " training");
         ch.Info($"{name}: {train.Count} training examples, {validation?.Count ?? 0} validation examples, {net.ClassCount} classes, device {device.type}");
+        if (settings.MaxSteps <= 0 && settings.NumberOfEpochs <= 0)
+        {
+            ch.Info($"{name}: MaxSteps and NumberOfEpochs are 0: no training (zero-shot scoring with the pretrained weights).");
+            net.eval();
+            return new TrainingReport(0, 0, double.NaN, 0, 0, Array.Empty<EvaluationPoint>());
+        }
         var report = ClassifierTrainingLoop.Run(net, train, validation, settings, device, ch, pch, host.CheckAlive);
         ch.Info($"{name}: {report.Steps} steps in {report.TrainSeconds:F1} s ({report.SamplesPerSecond:F1} samples/s); kept step {report.BestStep}" +
                 (double.IsNaN(report.BestValidationAccuracy) ? "" : $" (validation accuracy {report.BestValidationAccuracy:P2})"));

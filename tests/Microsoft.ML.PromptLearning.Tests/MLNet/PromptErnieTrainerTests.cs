@@ -1,0 +1,119 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace Microsoft.ML.PromptLearning.Tests.MLNet;
+
+public class PromptErnieTrainerTests
+{
+    private static readonly Dictionary<string, string[]> Words = new()
+    {
+        ["教育"] = new[] { "教育" }, ["经济"] = new[] { "经济", "市场" }, ["体育"] = new[] { "体育" },
+    };
+
+    private static PromptErnieTrainer.Options Options(PromptVerbalizerKind kind, string prompt = "这是{'mask'}{'mask'}：{'text':'text_a'}") => new()
+    {
+        ModelPath = TestPaths.Fixture("tiny-ernie"), Prompt = prompt, LabelWords = Words, Verbalizer = kind,
+        MaxSteps = 150, BatchSize = 8, LearningRate = 2e-3, PromptLearningRate = 1e-2, MaxSequenceLength = 32, Seed = 5, LoggingSteps = 0,
+    };
+
+    [Theory]
+    [InlineData(PromptVerbalizerKind.Soft, "这是{'mask'}：{'text':'text_a'}")]
+    [InlineData(PromptVerbalizerKind.Manual, "这是{'mask'}：{'text':'text_a'}")]
+    [InlineData(PromptVerbalizerKind.PerCharacterMask, "这是{'mask'}{'mask'}：{'text':'text_a'}")]
+    [InlineData(PromptVerbalizerKind.Soft, "{'soft':'主题'}{'text':'text_a'}{'soft'}{'mask'}")]
+    [InlineData(PromptVerbalizerKind.Soft, "{'soft':None,'length':3,'encoder':'lstm','hidden_size':16}{'text':'text_a'}{'mask'}")]
+    [InlineData(PromptVerbalizerKind.Soft, "{'soft':None,'length':2,'encoder':'mlp'}{'text':'text_a'}{'mask'}")]
+    public void ReachesFullTrainingAccuracyOnASeparableTask(PromptVerbalizerKind kind, string prompt)
+    {
+        var ml = new MLContext(seed: 1);
+        var (train, _) = TinyTask.Load(ml, TinyTask.Rows(12, seed: 1));
+        var options = Options(kind, prompt);
+        if (kind == PromptVerbalizerKind.PerCharacterMask) options.LabelWords = new Dictionary<string, string[]> { ["教育"] = new[] { "教育" }, ["经济"] = new[] { "经济" }, ["体育"] = new[] { "体育" } };
+        var model = ml.MulticlassClassification.Trainers.PromptErnie(options).Fit(train);
+        var metrics = ml.MulticlassClassification.Evaluate(model.Transform(train));
+        Assert.Equal(1.0, metrics.MicroAccuracy);
+        Assert.Equal(3, ((VectorDataViewType)model.Transform(train).Schema["Score"].Type).Size);
+    }
+
+    [Fact]
+    public void ZeroShotScoresWithoutTrainingAndBarePromptGetsAMask()
+    {
+        var ml = new MLContext(seed: 1);
+        var (train, _) = TinyTask.Load(ml, TinyTask.Rows(2, seed: 1));
+        var options = Options(PromptVerbalizerKind.Manual, prompt: "这条新闻的主题是");
+        options.MaxSteps = 0;
+        options.NumberOfEpochs = 0;
+        var model = ml.MulticlassClassification.Trainers.PromptErnie(options).Fit(train);
+        Assert.Equal(0, model.TrainingReport.Steps);
+        Assert.Equal("{'text': 'text_a'}这条新闻的主题是{'mask'}", model.Template.ToString());
+        var scores = model.Transform(train).GetColumn<float[]>("Score").First();
+        Assert.Equal(1.0, scores.Sum(), 4);
+    }
+
+    [Fact]
+    public void SaveLoadInANewProcessGivesIdenticalScores()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = TinyTask.Rows(6, seed: 3);
+        var (train, keyMap) = TinyTask.Load(ml, rows);
+        var options = Options(PromptVerbalizerKind.Soft, "{'soft':'主题'}{'text':'text_a'}{'mask'}");
+        options.MaxSteps = 5;
+        var chain = keyMap.Append(ml.MulticlassClassification.Trainers.PromptErnie(options).Fit(train));
+        var raw = ml.Data.LoadFromEnumerable(rows);
+        var path = Path.Combine(TestPaths.NewTempDir(), "prompt.zip");
+        ml.Model.Save(chain, raw.Schema, path);
+        var before = chain.Transform(raw).GetColumn<float[]>("Score").ToList();
+        var after = ml.Model.Load(path, out _).Transform(raw).GetColumn<float[]>("Score").ToList();
+        var elsewhere = SeparateProcess.Score(path, rows.Select(r => r.Text));
+        for (int i = 0; i < before.Count; i++)
+        {
+            Assert.Equal(before[i], after[i]);
+            Assert.Equal(before[i], elsewhere[i]);
+        }
+    }
+
+    [Fact]
+    public void BatchedTransformMatchesPredictionEngine()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = TinyTask.Rows(10, seed: 4);
+        var (train, _) = TinyTask.Load(ml, rows);
+        var options = Options(PromptVerbalizerKind.Soft);
+        options.MaxSteps = 3;
+        options.EvalBatchSize = 4;   // several batches of different padded lengths
+        var model = ml.MulticlassClassification.Trainers.PromptErnie(options).Fit(train);
+        var batched = model.Transform(train).GetColumn<float[]>("Score").ToList();
+        var engine = ml.Model.CreatePredictionEngine<TinyTask.Row, ScoreOnly>(model);
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var single = engine.Predict(rows[i]).Score;
+            for (int c = 0; c < single.Length; c++) Assert.Equal(batched[i][c], single[c], 5);
+        }
+    }
+
+    [Fact]
+    public void BadLabelWordsAndTemplatesFailClearly()
+    {
+        var ml = new MLContext(seed: 1);
+        var (train, _) = TinyTask.Load(ml, TinyTask.Rows(2, seed: 1));
+        var unknownWord = Options(PromptVerbalizerKind.Manual);
+        unknownWord.LabelWords = new Dictionary<string, string[]> { ["教育"] = new[] { "榴莲" }, ["经济"] = new[] { "经济" }, ["体育"] = new[] { "体育" } };
+        Assert.Contains("榴莲", Assert.ThrowsAny<Exception>(() => ml.MulticlassClassification.Trainers.PromptErnie(unknownWord).Fit(train)).Message);
+
+        var unknownLabel = Options(PromptVerbalizerKind.Manual);
+        unknownLabel.LabelWords = new Dictionary<string, string[]>(Words) { ["军事"] = new[] { "军事" } };
+        Assert.Contains("军事", Assert.ThrowsAny<Exception>(() => ml.MulticlassClassification.Trainers.PromptErnie(unknownLabel).Fit(train)).Message);
+
+        var noMask = Options(PromptVerbalizerKind.Manual, "{'text':'text_a'}{'sep'}");
+        Assert.Contains("mask", Assert.ThrowsAny<Exception>(() => ml.MulticlassClassification.Trainers.PromptErnie(noMask).Fit(train)).Message);
+
+        var tooLong = Options(PromptVerbalizerKind.Manual);
+        tooLong.MaxSequenceLength = 1000;
+        Assert.Contains("positions", Assert.ThrowsAny<Exception>(() => ml.MulticlassClassification.Trainers.PromptErnie(tooLong).Fit(train)).Message);
+    }
+
+    private sealed class ScoreOnly
+    {
+        public float[] Score { get; set; }
+    }
+}
