@@ -1,6 +1,7 @@
 // usage: ModelZipScorer <model.zip> <texts.txt> <scores.json>   (one text per line; writes one float[] per text)
 using System.Text.Json;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 
 if (args.Length != 3)
 {
