@@ -26,7 +26,7 @@ internal enum OnnxExtraInputs
 /// Precision: <see cref="OnnxPrecision.Float32"/> computes like TorchSharp; <see cref="OnnxPrecision.Float16"/> stores
 /// and computes in float16 (for GPUs; int64 inputs and float32 probabilities are unchanged); <see cref="OnnxPrecision.Int8"/>
 /// keeps activations float32 and replaces the encoder's large matrix products by dynamically quantized int8 products
-/// with symmetric per-output-channel weights (see <see cref="OnnxInt8Kernel"/>); the word-embedding table is stored
+/// with symmetric per-output-channel 7-bit weights (see <see cref="OnnxInt8Kernel"/> and <see cref="OnnxQuantization.MatMulIntegerWeightLimit"/>); the word-embedding table is stored
 /// as int8 rows with one scale per row.
 /// </remarks>
 internal sealed class ErnieOnnxGraph

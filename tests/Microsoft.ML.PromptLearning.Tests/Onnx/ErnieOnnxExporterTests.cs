@@ -87,7 +87,7 @@ public class ErnieOnnxExporterTests(ITestOutputHelper output)
             int agree = fp32.Zip(int8).Count(p => ClassifierTrainingLoop.ArgMax(p.First) == ClassifierTrainingLoop.ArgMax(p.Second));
             output.WriteLine($"int8 ({kernel}) vs fp32: max |Δp| = {diffs[kernel]:E2}, same class {agree}/{fp32.Length}");
         }
-        foreach (var (kernel, diff) in diffs) Assert.True(diff < 0.15, $"{kernel}: max abs difference {diff}");
+        foreach (var (kernel, diff) in diffs) Assert.True(diff < 0.03, $"{kernel}: max abs difference {diff}");
     }
 
     [Fact]
