@@ -12,7 +12,7 @@ internal static class SeparateProcess
         var input = Path.Combine(dir, "texts.txt");
         var output = Path.Combine(dir, "scores.json");
         File.WriteAllLines(input, texts);
-        var config = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;   // bin/<Configuration>/net10.0
+        var config = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)));   // bin/<Configuration>/net10.0
         var scorer = Path.Combine(TestPaths.RepoRoot, "tests", "ModelZipScorer", "bin", config, "net10.0", "ModelZipScorer.dll");
         Assert.True(File.Exists(scorer), $"{scorer} was not built");
         using var process = Process.Start(new ProcessStartInfo("dotnet", new[] { scorer, zipPath, input, output })
