@@ -160,7 +160,8 @@ internal sealed class ErnieOnnxGraph
         {
             case "gelu":
             {
-                var scaled = Builder.Node("Mul", [x, Constant((float)(1 / Math.Sqrt(2)))], name + ".gelu_scaled");
+                // Written as ONNX Runtime's GeluFusion expects it (Div by √2), so it becomes one Gelu kernel there.
+                var scaled = Builder.Node("Div", [x, Constant((float)Math.Sqrt(2))], name + ".gelu_scaled");
                 var erf = Builder.Node("Erf", [scaled], name + ".gelu_erf");
                 var onePlus = Builder.Node("Add", [erf, Constant(1f)], name + ".gelu_1p");
                 var times = Builder.Node("Mul", [x, onePlus], name + ".gelu_mul");
