@@ -286,6 +286,21 @@ internal sealed class ErnieOnnxGraph
 
     // ---- pieces for prompt heads ---------------------------------------------------------------------------------
 
+    /// <summary>
+    /// Soft prompt vectors written into their slots: where <see cref="SoftTokenIds"/> is k ≥ 1 the result is row k-1 of
+    /// <paramref name="vectors"/> (<c>[S, H]</c>, row-major: the soft prompt encoder's output, a constant at inference),
+    /// elsewhere <paramref name="wordEmbeddings"/> <c>[B, T, H]</c> (requires the soft_token_ids input).
+    /// </summary>
+    public string SoftPromptWordEmbeddings(string wordEmbeddings, float[] vectors, int count)
+    {
+        if (SoftTokenIds is null) throw new InvalidOperationException("The graph has no soft_token_ids input; the head must request OnnxExtraInputs.SoftTokenIds.");
+        if (vectors.Length != count * H) throw new ArgumentException($"Soft prompt vectors must be [{count}, {H}].", nameof(vectors));
+        var table = Weight("soft_prompt.vectors", [.. new float[H], .. vectors], count + 1, H);                                              // [S+1, H], row 0 unused
+        var soft = Builder.Node("Gather", [table, SoftTokenIds], "soft_prompt_embeddings", ("axis", 0L));                                // [B, T, H]
+        var isSoft = Builder.Node("Unsqueeze", [Builder.Node("Greater", [SoftTokenIds, LongScalar(0)], "soft_slots"), LongVector(-1)], "soft_slots_3d");   // [B, T, 1]
+        return Builder.Node("Where", [isSoft, soft, wordEmbeddings], "prompt_word_embeddings");                                          // [B, T, H]
+    }
+
     /// <summary>The hidden states at <see cref="MaskPositions"/>: <c>[B, T, H] → [B, M, H]</c> (requires the mask_positions input).</summary>
     public string GatherAtMasks(string lastHidden)
     {

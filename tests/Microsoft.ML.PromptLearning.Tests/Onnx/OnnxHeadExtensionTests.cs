@@ -20,11 +20,13 @@ internal sealed class ClozeTestClassifier : ClassifierNet, IOnnxExportableClassi
 {
     private readonly ErnieForMaskedLM plm;
     private readonly int[][] labelTokens;   // [C][M]
+    private readonly Tensor softVectors;    // [S, H] or null
 
-    public ClozeTestClassifier(ErnieForMaskedLM plm, int[][] labelTokens) : base(nameof(ClozeTestClassifier))
+    public ClozeTestClassifier(ErnieForMaskedLM plm, int[][] labelTokens, Tensor softVectors = null) : base(nameof(ClozeTestClassifier))
     {
         this.plm = plm;
         this.labelTokens = labelTokens;
+        this.softVectors = softVectors;
         RegisterComponents();
     }
 
@@ -34,9 +36,16 @@ internal sealed class ClozeTestClassifier : ClassifierNet, IOnnxExportableClassi
 
     public override ClassifierOutput Forward(ClassifierBatch batch)
     {
+        var embeds = plm.Ernie.Embeddings.EmbedWords(batch.InputIds);                                           // [B, T, H]
+        if (softVectors is not null)
+        {
+            var table = cat([zeros(1, softVectors.shape[1]), softVectors], 0);                                   // [S+1, H]
+            var soft = table.index_select(0, batch.SoftTokenIds.reshape(-1)).view(embeds.shape);
+            embeds = where(batch.SoftTokenIds.unsqueeze(-1) > 0, soft, embeds);
+        }
         var hidden = plm.Encode(new ErnieInputs
         {
-            InputIds = batch.InputIds, TokenTypeIds = batch.TokenTypeIds, PositionIds = batch.PositionIds, AttentionMask = batch.AttentionMask,
+            InputsEmbeds = embeds, TokenTypeIds = batch.TokenTypeIds, PositionIds = batch.PositionIds, AttentionMask = batch.AttentionMask,
         }).LastHiddenState;                                                                                       // [B, T, H]
         var maskHidden = hidden.gather(1, batch.MaskPositions.unsqueeze(-1).expand(-1, -1, hidden.shape[2]));   // [B, M, H]
         var vocabLogits = plm.Head.forward(maskHidden);                                                          // [B, M, V]
@@ -47,13 +56,18 @@ internal sealed class ClozeTestClassifier : ClassifierNet, IOnnxExportableClassi
         return new ClassifierOutput(scores, maskHidden.select(1, 0), maskHidden);
     }
 
-    public OnnxClassifierHead CreateOnnxHead() => new Head(labelTokens);
+    public OnnxClassifierHead CreateOnnxHead() => new Head(labelTokens, softVectors);
 
-    private sealed class Head(int[][] labelTokens) : OnnxClassifierHead
+    private sealed class Head(int[][] labelTokens, Tensor softVectors) : OnnxClassifierHead
     {
         public override string Kind => "cloze-test";
         public override string InputEncoding => "cloze-test";
-        public override OnnxExtraInputs ExtraInputs => OnnxExtraInputs.PositionIds | OnnxExtraInputs.MaskPositions;
+        public override OnnxExtraInputs ExtraInputs =>
+            OnnxExtraInputs.PositionIds | OnnxExtraInputs.MaskPositions | (softVectors is null ? OnnxExtraInputs.None : OnnxExtraInputs.SoftTokenIds);
+
+        public override string WordEmbeddings(ErnieOnnxGraph g) => softVectors is null
+            ? g.WordEmbeddings()
+            : g.SoftPromptWordEmbeddings(g.WordEmbeddings(), ErnieOnnxGraph.Data(softVectors), (int)softVectors.shape[0]);
 
         public override string Logits(ErnieOnnxGraph g, string lastHidden)
         {
@@ -76,12 +90,15 @@ public class OnnxHeadExtensionTests(ITestOutputHelper output)
 {
     private static readonly string[] LabelWords = ["教育", "经济", "体育"];
 
-    /// <summary>Text, then two [MASK]s; positions restart at 1 after [CLS] for a change (so the position_ids input matters).</summary>
-    private static List<EncodedExample> ClozeExamples(ErnieTokenizer tokenizer)
+    /// <summary>
+    /// [CLS], optionally two soft tokens, the text, then two [MASK]s; positions skip 1 after [CLS] (so the position_ids input matters).
+    /// </summary>
+    private static List<EncodedExample> ClozeExamples(ErnieTokenizer tokenizer, bool soft)
     {
         return Texts.Select(t =>
         {
             var ids = new List<int> { tokenizer.ClsId };
+            if (soft) ids.AddRange([tokenizer.UnknownId, tokenizer.UnknownId]);
             ids.AddRange(tokenizer.Tokenize(t).Take(20));
             int mask = ids.Count;
             ids.AddRange([tokenizer.MaskId, tokenizer.MaskId, tokenizer.SepId]);
@@ -89,31 +106,35 @@ public class OnnxHeadExtensionTests(ITestOutputHelper output)
             {
                 InputIds = ids.ToArray(), TokenTypeIds = new int[ids.Count], PositionIds = Enumerable.Range(0, ids.Count).Select(i => i == 0 ? 0 : i + 1).ToArray(),
                 MaskPositions = [mask, mask + 1],
+                SoftTokenIds = soft ? Enumerable.Range(0, ids.Count).Select(i => i is 1 or 2 ? i : 0).ToArray() : null,
             };
         }).ToList();
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void CustomHeadWithMaskPositionsAndPositionIdsMatchesTorchSharp(bool tinyErnie)
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public void CustomHeadWithMaskPositionsAndPositionIdsMatchesTorchSharp(bool tinyErnie, bool softPrompt)
     {
         var (fineTune, tokenizer) = tinyErnie ? TinyErnieFineTune() : RandomFineTune("relu", tieWordEmbeddings: false, useTaskId: false);
         var labelTokens = LabelWords.Select(w => tokenizer.Tokenize(w).ToArray()).ToArray();
-        var net = new ClozeTestClassifier(fineTune.Plm, labelTokens);
+        manual_seed(11);
+        var net = new ClozeTestClassifier(fineTune.Plm, labelTokens, softPrompt ? randn(2, fineTune.Plm.Config.HiddenSize) : null);
         net.eval();
-        var examples = ClozeExamples(tokenizer);
+        var examples = ClozeExamples(tokenizer, softPrompt);
         var model = Export(net, tokenizer);
         using (var session = new InferenceSession(model))
         {
-            Assert.Equal(["input_ids", "attention_mask", "token_type_ids", "position_ids", "mask_positions"], session.InputMetadata.Keys.ToArray());
+            string[] expectedInputs = ["input_ids", "attention_mask", "token_type_ids", "position_ids", "mask_positions", .. softPrompt ? new[] { "soft_token_ids" } : []];
+            Assert.Equal(expectedInputs, session.InputMetadata.Keys.ToArray());
             Assert.Equal("cloze-test", session.ModelMetadata.CustomMetadataMap["model_kind"]);
             Assert.StartsWith("{'text'", session.ModelMetadata.CustomMetadataMap["template"]);
         }
         var torch = TorchProbabilities(net, examples, tokenizer.PadId);
         var onnx = OrtProbabilities(model, examples, tokenizer.PadId);
         double diff = MaxAbsDiff(torch, onnx);
-        output.WriteLine($"cloze head ({(tinyErnie ? "tiny-ernie" : "untied decoder, relu")}): max |Δp| = {diff:E2}");
+        output.WriteLine($"cloze head ({(tinyErnie ? "tiny-ernie" : "untied decoder, relu")}{(softPrompt ? ", soft prompt" : "")}): max |Δp| = {diff:E2}");
         Assert.True(diff <= 1e-4, $"{diff}");
     }
 

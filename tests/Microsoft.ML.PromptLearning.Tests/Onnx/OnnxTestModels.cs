@@ -96,6 +96,7 @@ internal static class OnnxTestModels
         var mask = new DenseTensor<long>([b, t]);
         var types = new DenseTensor<long>([b, t]);
         var positions = new DenseTensor<long>([b, t]);
+        var soft = new DenseTensor<long>([b, t]);
         int m = examples[0].MaskPositions.Length;
         var maskPositions = new DenseTensor<long>([b, m]);
         for (int r = 0; r < b; r++)
@@ -107,12 +108,13 @@ internal static class OnnxTestModels
                 mask[r, i] = real ? 1 : 0;
                 types[r, i] = real ? examples[r].TokenTypeIds[i] : 0;
                 positions[r, i] = real ? examples[r].PositionIds?[i] ?? i : 0;
+                soft[r, i] = real && examples[r].SoftTokenIds is not null ? examples[r].SoftTokenIds[i] : 0;
             }
             for (int j = 0; j < m; j++) maskPositions[r, j] = examples[r].MaskPositions[j];
         }
         var all = new Dictionary<string, DenseTensor<long>>
         {
-            ["input_ids"] = ids, ["attention_mask"] = mask, ["token_type_ids"] = types, ["position_ids"] = positions, ["mask_positions"] = maskPositions,
+            ["input_ids"] = ids, ["attention_mask"] = mask, ["token_type_ids"] = types, ["position_ids"] = positions, ["mask_positions"] = maskPositions, ["soft_token_ids"] = soft,
         };
         var inputs = session.InputMetadata.Keys.Select(k => NamedOnnxValue.CreateFromTensor(k, all[k])).ToList();
         using var results = session.Run(inputs);
