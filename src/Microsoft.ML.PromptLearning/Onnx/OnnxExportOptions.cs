@@ -7,8 +7,9 @@ public enum OnnxPrecision
     Float32,
     /// <summary>
     /// int8 weights for the encoder's large matrix products (symmetric, one scale per output channel) with activations
-    /// quantized on the fly, and an int8 word-embedding table: about 4× smaller and faster on CPUs; probabilities move
-    /// by about 1e-2.
+    /// quantized on the fly, and an int8 word-embedding table: about 4× smaller and 1.5–4× faster on CPUs; probabilities
+    /// move by up to about 1e-2. Activations get one scale per tensor, so a text's probabilities also depend slightly
+    /// (about 1e-3) on the texts it is batched with.
     /// </summary>
     Int8,
     /// <summary>float16 weights and arithmetic (inputs and the probabilities stay int64 / float32): for GPUs.</summary>
