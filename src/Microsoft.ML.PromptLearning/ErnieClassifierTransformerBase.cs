@@ -29,8 +29,8 @@ public abstract class ErnieClassifierTransformerBase : RowToRowTransformerBase, 
         Net.eval();
     }
 
-    private protected ClassifierNet Net { get; }
-    private protected ErnieTokenizer Tokenizer { get; }
+    internal ClassifierNet Net { get; }
+    internal ErnieTokenizer Tokenizer { get; }
     internal ScoringSettings Settings { get; }
     private protected Device Device { get; }
 

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using Google.Protobuf;
+using Microsoft.ML.PromptLearning.MLNet;
+using Microsoft.ML.PromptLearning.Onnx.Proto;
+using Microsoft.ML.PromptLearning.Tokenization;
+using Microsoft.ML.PromptLearning.Training;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.PromptLearning.Onnx;
+
+/// <summary>
+/// Builds the ONNX model of a fitted classifier from its weights (TorchSharp has no exporter and cannot trace C#
+/// modules): shared ERNIE encoder (<see cref="ErnieOnnxGraph"/>) + the network's head (<see cref="OnnxClassifierHead"/>)
+/// + softmax → output <c>probabilities</c> float32 <c>[batch, classes]</c>; inputs int64 <c>[batch, sequence]</c>.
+/// </summary>
+internal static class ErnieOnnxExporter
+{
+    public const string ProbabilitiesName = ErnieOnnxGraph.ProbabilitiesOutput;
+
+    public static ModelProto Build(ClassifierNet net, ErnieTokenizer tokenizer, ScoringSettings settings, OnnxExportOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(settings);
+        options ??= new OnnxExportOptions();
+        if (settings.LabelNames.Length != net.ClassCount)
+            throw new InvalidOperationException($"The model has {net.ClassCount} classes but {settings.LabelNames.Length} label names.");
+        var head = OnnxClassifierHeads.For(net);
+        using var noGrad = no_grad();
+
+        var builder = new OnnxGraphBuilder("ernie_" + head.Kind.Replace('-', '_') + "_classifier");
+        var g = new ErnieOnnxGraph(builder, net.Plm, options.Precision, options.Int8Kernel, head.ExtraInputs);
+        var hidden = g.Encoder(g.Embeddings(head.WordEmbeddings(g)));                                                 // [B, T, H]
+        var logits = head.Logits(g, hidden);                                                                          // [B, C]
+        if (g.ComputeType != OnnxType.Float) logits = builder.Node("Cast", [logits], "logits_float", ("to", (long)OnnxType.Float));
+        builder.Node("Softmax", [logits], ProbabilitiesName, ("axis", -1L));
+        builder.Output(ProbabilitiesName, OnnxType.Float, ErnieOnnxGraph.BatchDim, net.ClassCount);
+
+        builder.Metadata(OnnxModelMetadata.FormatVersionKey, OnnxModelMetadata.CurrentFormatVersion);
+        builder.Metadata(OnnxModelMetadata.ModelKindKey, head.Kind);
+        builder.Metadata(OnnxModelMetadata.InputEncodingKey, head.InputEncoding);
+        builder.Metadata(OnnxModelMetadata.LabelsKey, JsonSerializer.Serialize(settings.LabelNames, new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
+        builder.Metadata(OnnxModelMetadata.MaxSequenceLengthKey, settings.MaxSequenceLength.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.Metadata(OnnxModelMetadata.DoLowerCaseKey, tokenizer.LowerCase ? "true" : "false");
+        builder.Metadata(OnnxModelMetadata.PadTokenIdKey, tokenizer.PadId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.Metadata(OnnxModelMetadata.VocabSha256Key, OnnxModelMetadata.Sha256(tokenizer.VocabText));
+        if (options.EmbedVocabulary) builder.Metadata(OnnxModelMetadata.VocabKey, tokenizer.VocabText);
+        builder.Metadata(OnnxModelMetadata.PrecisionKey, options.Precision.ToString().ToLowerInvariant());
+        builder.Metadata(OnnxModelMetadata.ModelConfigKey, net.Plm.Config.ToJson().ToJsonString());
+        builder.Metadata(OnnxModelMetadata.TextColumnKey, settings.TextColumn);
+        builder.Metadata(OnnxModelMetadata.TextPairColumnKey, settings.TextPairColumn ?? "");
+        builder.Metadata(OnnxModelMetadata.ScoreColumnKey, settings.ScoreColumn);
+        builder.Metadata(OnnxModelMetadata.PredictedLabelColumnKey, settings.PredictedLabelColumn);
+        head.AddMetadata(builder);
+
+        var c = net.Plm.Config;
+        return builder.Build("Microsoft.ML.PromptLearning", typeof(ErnieOnnxExporter).Assembly.GetName().Version?.ToString(),
+            $"ERNIE {head.Kind} text classifier ({c.NumHiddenLayers} layers, hidden {c.HiddenSize}, {net.ClassCount} classes, {options.Precision}). " +
+            $"Inputs: int64 [batch, sequence] token ids from the vocabulary in the metadata; output '{ProbabilitiesName}' [batch, classes].");
+    }
+
+    public static void Export(ClassifierNet net, ErnieTokenizer tokenizer, ScoringSettings settings, OnnxExportOptions options, Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        Build(net, tokenizer, settings, options).WriteTo(stream);
+    }
+
+    public static byte[] ExportToBytes(ClassifierNet net, ErnieTokenizer tokenizer, ScoringSettings settings, OnnxExportOptions options) =>
+        Build(net, tokenizer, settings, options).ToByteArray();
+}

@@ -1,0 +1,70 @@
+using Microsoft.ML.PromptLearning.FineTuning;
+using Microsoft.ML.PromptLearning.Training;
+
+namespace Microsoft.ML.PromptLearning.Onnx;
+
+/// <summary>
+/// The task-specific end of an exported classifier. The exporter emits the shared ERNIE encoder with
+/// <see cref="ErnieOnnxGraph"/> and asks the head for (1) the extra inputs it needs, (2) the word embeddings fed to the
+/// encoder (a prompt head writes its soft prompt vectors into their slots here) and (3) the class logits <c>[B, C]</c>
+/// computed from the last hidden state; the exporter adds the softmax and the <c>probabilities</c> output.
+/// </summary>
+internal abstract class OnnxClassifierHead
+{
+    /// <summary>Short name written to the <c>model_kind</c> metadata (e.g. <c>fine-tune</c>, <c>prompt</c>).</summary>
+    public abstract string Kind { get; }
+
+    /// <summary>
+    /// How a scorer turns text into the graph's inputs, written to the <c>input_encoding</c> metadata and read by
+    /// <see cref="OnnxInputEncoder.Create"/>: <see cref="OnnxInputEncoder.TextPairEncoding"/> or <see cref="OnnxInputEncoder.PromptEncoding"/>.
+    /// </summary>
+    public abstract string InputEncoding { get; }
+
+    /// <summary>Inputs besides input_ids, attention_mask and token_type_ids.</summary>
+    public virtual OnnxExtraInputs ExtraInputs => OnnxExtraInputs.None;
+
+    /// <summary>The word embeddings <c>[B, T, H]</c> fed to the encoder; by default a lookup of input_ids.</summary>
+    public virtual string WordEmbeddings(ErnieOnnxGraph g) => g.WordEmbeddings();
+
+    /// <summary>Emits the head; returns the name of the class logits <c>[B, C]</c> in <see cref="ErnieOnnxGraph.ComputeType"/>.</summary>
+    public abstract string Logits(ErnieOnnxGraph g, string lastHidden);
+
+    /// <summary>Adds the head's own metadata (e.g. the template of a prompt model).</summary>
+    public virtual void AddMetadata(OnnxGraphBuilder builder) { }
+}
+
+/// <summary>Implemented by a <see cref="ClassifierNet"/> that knows how to export its head (the prompt classifier's extension point).</summary>
+internal interface IOnnxExportableClassifier
+{
+    /// <summary>The head that reproduces this network's <c>Forward(...).Logits</c> on top of the exported encoder.</summary>
+    OnnxClassifierHead CreateOnnxHead();
+}
+
+/// <summary>Finds the ONNX head of a classifier network.</summary>
+internal static class OnnxClassifierHeads
+{
+    public static OnnxClassifierHead For(ClassifierNet net) => net switch
+    {
+        IOnnxExportableClassifier exportable => exportable.CreateOnnxHead(),
+        FineTuneClassifier fineTune => new FineTuneOnnxHead(fineTune),
+        _ => throw new NotSupportedException($"Exporting a {net.GetType().Name} to ONNX is not supported yet."),
+    };
+}
+
+/// <summary>The fine-tune baseline: pooler (tanh(dense([CLS]))) → classifier <c>Linear(H, C)</c>; dropout is the identity at inference.</summary>
+internal sealed class FineTuneOnnxHead : OnnxClassifierHead
+{
+    private readonly FineTuneClassifier net;
+
+    public FineTuneOnnxHead(FineTuneClassifier net) => this.net = net;
+
+    public override string Kind => "fine-tune";
+    public override string InputEncoding => OnnxInputEncoder.TextPairEncoding;
+
+    public override string Logits(ErnieOnnxGraph g, string lastHidden)
+    {
+        var parameters = net.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        var pooled = g.Pooler(lastHidden);                                                                        // [B, H]
+        return g.Linear(pooled, parameters["classifier.weight"], parameters["classifier.bias"], "classifier", quantize: false);   // [B, C]
+    }
+}

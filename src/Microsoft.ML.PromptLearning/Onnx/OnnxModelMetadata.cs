@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Microsoft.ML.PromptLearning.Onnx;
+
+/// <summary>
+/// What an exported model carries besides its graph (ONNX <c>metadata_props</c>), so that a scorer needs only the .onnx
+/// file: class names, tokenizer settings and vocabulary, the input encoding (and the template of a prompt model).
+/// </summary>
+internal sealed class OnnxModelMetadata
+{
+    public const string FormatVersionKey = "prompt_learning_format";
+    public const string ModelKindKey = "model_kind";
+    public const string InputEncodingKey = "input_encoding";
+    public const string LabelsKey = "labels";
+    public const string MaxSequenceLengthKey = "max_sequence_length";
+    public const string DoLowerCaseKey = "do_lower_case";
+    public const string VocabKey = "vocab";
+    public const string VocabSha256Key = "vocab_sha256";
+    public const string PadTokenIdKey = "pad_token_id";
+    public const string PrecisionKey = "precision";
+    public const string ModelConfigKey = "ernie_config";
+    public const string TemplateKey = "template";
+    public const string TextColumnKey = "text_column";
+    public const string TextPairColumnKey = "text_pair_column";
+    public const string ScoreColumnKey = "score_column";
+    public const string PredictedLabelColumnKey = "predicted_label_column";
+    public const string CurrentFormatVersion = "1";
+
+    public string ModelKind { get; init; }
+    public string InputEncoding { get; init; }
+    public string[] Labels { get; init; }
+    public int MaxSequenceLength { get; init; }
+    public bool DoLowerCase { get; init; }
+    /// <summary>The text of vocab.txt, or null when only its hash was stored.</summary>
+    public string Vocab { get; init; }
+    public string VocabSha256 { get; init; }
+    public int PadTokenId { get; init; }
+    public string Precision { get; init; }
+    /// <summary>The template JSON of a prompt model, else null.</summary>
+    public string Template { get; init; }
+    public string TextColumn { get; init; }
+    public string TextPairColumn { get; init; }
+    public string ScoreColumn { get; init; }
+    public string PredictedLabelColumn { get; init; }
+    /// <summary>Every entry, including ones this class does not interpret.</summary>
+    public IReadOnlyDictionary<string, string> All { get; init; }
+
+    /// <summary>SHA-256 of the UTF-8 vocabulary text, lowercase hex.</summary>
+    public static string Sha256(string vocabText) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(vocabText)));
+
+    /// <summary>Reads the metadata of a model exported by this package; explains what is missing otherwise.</summary>
+    public static OnnxModelMetadata Read(IReadOnlyDictionary<string, string> map, string source)
+    {
+        string Require(string key) => map.TryGetValue(key, out var v) && v is not null
+            ? v
+            : throw new InvalidDataException($"{source} has no '{key}' metadata; it was not exported by Microsoft.ML.PromptLearning (use transformer.ExportToOnnx).");
+        if (!map.ContainsKey(FormatVersionKey))
+            throw new InvalidDataException($"{source} has no '{FormatVersionKey}' metadata; it was not exported by Microsoft.ML.PromptLearning (use transformer.ExportToOnnx).");
+        string[] labels;
+        try { labels = JsonSerializer.Deserialize<string[]>(Require(LabelsKey)); }
+        catch (JsonException e) { throw new InvalidDataException($"{source}: the '{LabelsKey}' metadata is not a JSON array of strings: {e.Message}", e); }
+        return new OnnxModelMetadata
+        {
+            ModelKind = map.GetValueOrDefault(ModelKindKey),
+            InputEncoding = Require(InputEncodingKey),
+            Labels = labels,
+            MaxSequenceLength = int.Parse(Require(MaxSequenceLengthKey), CultureInfo.InvariantCulture),
+            DoLowerCase = bool.Parse(Require(DoLowerCaseKey)),
+            Vocab = map.GetValueOrDefault(VocabKey),
+            VocabSha256 = map.GetValueOrDefault(VocabSha256Key),
+            PadTokenId = int.Parse(map.GetValueOrDefault(PadTokenIdKey) ?? "0", CultureInfo.InvariantCulture),
+            Precision = map.GetValueOrDefault(PrecisionKey),
+            Template = map.GetValueOrDefault(TemplateKey),
+            TextColumn = map.GetValueOrDefault(TextColumnKey) ?? "Text",
+            TextPairColumn = string.IsNullOrEmpty(map.GetValueOrDefault(TextPairColumnKey)) ? null : map[TextPairColumnKey],
+            ScoreColumn = map.GetValueOrDefault(ScoreColumnKey) ?? "Score",
+            PredictedLabelColumn = map.GetValueOrDefault(PredictedLabelColumnKey) ?? "PredictedLabel",
+            All = map,
+        };
+    }
+}

@@ -1,0 +1,235 @@
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.PromptLearning.Tokenization;
+using Microsoft.ML.PromptLearning.Training;
+
+namespace Microsoft.ML.PromptLearning.Onnx;
+
+/// <summary>Options of <see cref="OnnxPredictor"/>.</summary>
+public sealed class OnnxPredictorOptions
+{
+    /// <summary>Texts per ONNX Runtime call; texts are sorted by length and each batch is padded only to its longest text. Default 32.</summary>
+    public int BatchSize { get; set; } = 32;
+
+    /// <summary>Threads ONNX Runtime uses inside one operator; 0 (default) lets it choose (one per physical core).</summary>
+    public int IntraOpNumThreads { get; set; }
+
+    /// <summary>Runs on an NVIDIA GPU through the CUDA execution provider (needs the Microsoft.ML.OnnxRuntime.Gpu.Linux package and CUDA/cuDNN libraries).</summary>
+    public bool UseCuda { get; set; }
+
+    /// <summary>The GPU to use with <see cref="UseCuda"/>.</summary>
+    public int GpuDeviceId { get; set; }
+
+    /// <summary>With <see cref="UseCuda"/>: run on the CPU instead of failing when the CUDA provider cannot be loaded.</summary>
+    public bool FallbackToCpu { get; set; }
+
+    /// <summary>A vocab.txt for models exported without the embedded vocabulary (checked against the hash in the model).</summary>
+    public string VocabularyPath { get; set; }
+
+    /// <summary>ONNX Runtime graph optimizations; default all.</summary>
+    public GraphOptimizationLevel OptimizationLevel { get; set; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
+}
+
+/// <summary>
+/// Scores texts with a model exported by <see cref="OnnxExport.ExportToOnnx(ErnieClassifierTransformerBase, Stream, OnnxExportOptions)"/>
+/// on ONNX Runtime alone (no TorchSharp, no ML.NET pipeline): it tokenizes with the vocabulary stored in the model,
+/// batches texts of similar length with dynamic padding and returns class probabilities. Thread-safe.
+/// </summary>
+public sealed class OnnxPredictor : IDisposable
+{
+    private readonly InferenceSession session;
+    private readonly OnnxModelMetadata metadata;
+    private readonly OnnxInputEncoder encoder;
+    private readonly string[] inputNames;
+    private readonly int batchSize;
+    private readonly int padId;
+
+    /// <summary>Loads a model file.</summary>
+    public OnnxPredictor(string modelPath, OnnxPredictorOptions options = null)
+        : this(File.Exists(modelPath) ? File.ReadAllBytes(modelPath) : throw new FileNotFoundException($"ONNX model '{modelPath}' does not exist.", modelPath),
+               options, modelPath)
+    { }
+
+    /// <summary>Loads a model from its bytes.</summary>
+    public OnnxPredictor(byte[] model, OnnxPredictorOptions options = null) : this(model, options, "The ONNX model") { }
+
+    private OnnxPredictor(byte[] model, OnnxPredictorOptions options, string source)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        options ??= new OnnxPredictorOptions();
+        if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "BatchSize must be at least 1.");
+        batchSize = options.BatchSize;
+        using var sessionOptions = CreateSessionOptions(options, out var provider);
+        ExecutionProvider = provider;
+        try { session = new InferenceSession(model, sessionOptions); }
+        catch (OnnxRuntimeException e) { throw new InvalidDataException($"{source} could not be loaded by ONNX Runtime: {e.Message}", e); }
+        try
+        {
+            metadata = OnnxModelMetadata.Read(session.ModelMetadata.CustomMetadataMap, source);
+            Tokenizer = LoadTokenizer(metadata, options.VocabularyPath, source);
+            encoder = OnnxInputEncoder.Create(metadata, Tokenizer);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+        inputNames = session.InputMetadata.Keys.ToArray();
+        padId = Tokenizer.PadId;
+    }
+
+    /// <summary>Class names in probability order.</summary>
+    public IReadOnlyList<string> LabelNames => metadata.Labels;
+
+    /// <summary>Longest token sequence fed to the model (longer texts are truncated).</summary>
+    public int MaxSequenceLength => metadata.MaxSequenceLength;
+
+    /// <summary><c>CPU</c> or <c>CUDA</c>: where the model runs.</summary>
+    public string ExecutionProvider { get; }
+
+    /// <summary>The tokenizer rebuilt from the model's metadata.</summary>
+    public ErnieTokenizer Tokenizer { get; }
+
+    /// <summary>The model's metadata entries.</summary>
+    public IReadOnlyDictionary<string, string> Metadata => metadata.All;
+
+    /// <summary>Class probabilities of one text (and optional second text).</summary>
+    public float[] PredictProbabilities(string text, string textPair = null) => Run([encoder.Encode(text, textPair)])[0];
+
+    /// <summary>Class probabilities of many texts, in input order (computed in length-sorted, dynamically padded batches).</summary>
+    public float[][] PredictProbabilities(IReadOnlyList<string> texts, IReadOnlyList<string> textPairs = null)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        if (textPairs is not null && textPairs.Count != texts.Count) throw new ArgumentException("textPairs must have one entry per text.", nameof(textPairs));
+        return Run(texts.Select((t, i) => encoder.Encode(t, textPairs?[i])).ToList());
+    }
+
+    /// <summary>The most probable class name of one text.</summary>
+    public string PredictLabel(string text, string textPair = null) => metadata.Labels[ClassifierTrainingLoop.ArgMax(PredictProbabilities(text, textPair))];
+
+    internal OnnxInputEncoder Encoder => encoder;
+
+    /// <summary>Scores encoded examples in batches of <see cref="OnnxPredictorOptions.BatchSize"/> (length-bucketed).</summary>
+    internal float[][] Run(IReadOnlyList<EncodedExample> examples)
+    {
+        var result = new float[examples.Count][];
+        foreach (var indices in LengthBuckets.ScoringBatches(examples.Select(e => e.Length).ToArray(), batchSize))
+        {
+            var probs = RunBatch(indices.Select(i => examples[i]).ToList());
+            for (int r = 0; r < indices.Length; r++) result[indices[r]] = probs[r];
+        }
+        return result;
+    }
+
+    /// <summary>One ONNX Runtime call on examples padded to the longest of them.</summary>
+    internal float[][] RunBatch(IReadOnlyList<EncodedExample> batch)
+    {
+        int b = batch.Count, t = batch.Max(e => e.Length), m = batch[0].MaskPositions.Length;
+        var ids = new long[b * t];
+        var types = new long[b * t];
+        var mask = new long[b * t];
+        var positions = new long[b * t];
+        var soft = new long[b * t];
+        var masks = new long[b * m];
+        for (int r = 0; r < b; r++)
+        {
+            var e = batch[r];
+            if (e.MaskPositions.Length != m) throw new InvalidOperationException("Every example of a batch must have the same number of [MASK] slots.");
+            for (int i = 0; i < t; i++)
+            {
+                int k = r * t + i;
+                bool real = i < e.Length;
+                ids[k] = real ? e.InputIds[i] : padId;
+                types[k] = real ? e.TokenTypeIds[i] : 0;
+                mask[k] = real ? 1 : 0;
+                positions[k] = real ? (e.PositionIds?[i] ?? i) : 0;
+                soft[k] = real && e.SoftTokenIds is not null ? e.SoftTokenIds[i] : 0;
+            }
+            for (int j = 0; j < m; j++) masks[r * m + j] = e.MaskPositions[j];
+        }
+        long[] shape = [b, t];
+        var values = new List<OrtValue>(inputNames.Length);
+        try
+        {
+            foreach (var name in inputNames)
+            {
+                values.Add(name switch
+                {
+                    ErnieOnnxGraph.InputIdsName => OrtValue.CreateTensorValueFromMemory(ids, shape),
+                    ErnieOnnxGraph.AttentionMaskName => OrtValue.CreateTensorValueFromMemory(mask, shape),
+                    ErnieOnnxGraph.TokenTypeIdsName => OrtValue.CreateTensorValueFromMemory(types, shape),
+                    ErnieOnnxGraph.PositionIdsName => OrtValue.CreateTensorValueFromMemory(positions, shape),
+                    ErnieOnnxGraph.SoftTokenIdsName => OrtValue.CreateTensorValueFromMemory(soft, shape),
+                    ErnieOnnxGraph.MaskPositionsName => OrtValue.CreateTensorValueFromMemory(masks, [b, m]),
+                    _ => throw new InvalidDataException($"The model has an input '{name}' that this version of Microsoft.ML.PromptLearning does not feed."),
+                });
+            }
+            using var runOptions = new RunOptions();
+            using var outputs = session.Run(runOptions, inputNames, values, [ErnieOnnxGraph.ProbabilitiesOutput]);
+            var flat = outputs[0].GetTensorDataAsSpan<float>();
+            int c = metadata.Labels.Length;
+            var result = new float[b][];
+            for (int r = 0; r < b; r++) result[r] = flat.Slice(r * c, c).ToArray();
+            return result;
+        }
+        finally
+        {
+            foreach (var v in values) v.Dispose();
+        }
+    }
+
+    /// <summary>Releases the ONNX Runtime session.</summary>
+    public void Dispose() => session.Dispose();
+
+    private static SessionOptions CreateSessionOptions(OnnxPredictorOptions options, out string provider)
+    {
+        var so = new SessionOptions
+        {
+            GraphOptimizationLevel = options.OptimizationLevel,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            InterOpNumThreads = 1,
+            IntraOpNumThreads = Math.Max(0, options.IntraOpNumThreads),
+        };
+        provider = "CPU";
+        if (!options.UseCuda) return so;
+        string failure;
+        if (!OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
+        {
+            failure = "this ONNX Runtime build has no CUDA execution provider (the application references the CPU package Microsoft.ML.OnnxRuntime; " +
+                      "reference Microsoft.ML.OnnxRuntime.Gpu.Linux instead)";
+        }
+        else
+        {
+            try
+            {
+                so.AppendExecutionProvider_CUDA(options.GpuDeviceId);
+                provider = "CUDA";
+                return so;
+            }
+            catch (OnnxRuntimeException e)
+            {
+                failure = $"the CUDA execution provider could not be started on GPU {options.GpuDeviceId} ({e.Message.Trim()}); it needs an NVIDIA driver and " +
+                          "the CUDA and cuDNN 9 libraries that this ONNX Runtime release was built for on the library path";
+            }
+        }
+        if (options.FallbackToCpu) return so;
+        so.Dispose();
+        throw new InvalidOperationException($"Cannot run on the GPU: {failure}. Set {nameof(OnnxPredictorOptions.FallbackToCpu)} = true to run on the CPU instead.");
+    }
+
+    private static ErnieTokenizer LoadTokenizer(OnnxModelMetadata metadata, string vocabularyPath, string source)
+    {
+        string text = metadata.Vocab;
+        if (text is null)
+        {
+            if (string.IsNullOrEmpty(vocabularyPath))
+                throw new InvalidOperationException($"{source} was exported without its vocabulary; set {nameof(OnnxPredictorOptions)}.{nameof(OnnxPredictorOptions.VocabularyPath)} to the model's vocab.txt.");
+            if (!File.Exists(vocabularyPath)) throw new FileNotFoundException($"Vocabulary file '{vocabularyPath}' does not exist.", vocabularyPath);
+            text = File.ReadAllText(vocabularyPath, System.Text.Encoding.UTF8);
+        }
+        if (metadata.VocabSha256 is not null && OnnxModelMetadata.Sha256(text) != metadata.VocabSha256)
+            throw new InvalidDataException(metadata.Vocab is null
+                ? $"Vocabulary file '{vocabularyPath}' is not the one the model was trained with (its SHA-256 differs from the model's vocab_sha256)."
+                : $"{source}: the embedded vocabulary does not match its vocab_sha256; the file is damaged.");
+        return ErnieTokenizer.FromVocabText(text, metadata.DoLowerCase);
+    }
+}
