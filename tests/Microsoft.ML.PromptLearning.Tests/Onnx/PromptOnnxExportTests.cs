@@ -1,0 +1,72 @@
+using Microsoft.ML;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.PromptLearning.MLNet;
+using Microsoft.ML.PromptLearning.Onnx;
+using Microsoft.ML.PromptLearning.Prompting;
+using Xunit.Abstractions;
+using static Microsoft.ML.PromptLearning.Tests.Onnx.OnnxTestModels;
+
+namespace Microsoft.ML.PromptLearning.Tests.Onnx;
+
+public class PromptOnnxExportTests(ITestOutputHelper output)
+{
+    private static readonly Dictionary<string, string[]> Words = new()
+    {
+        ["教育"] = ["教育"], ["经济"] = ["经济", "市场"], ["体育"] = ["体育"],
+    };
+
+    private static readonly Dictionary<string, string[]> OneWordEach = new()
+    {
+        ["教育"] = ["教育"], ["经济"] = ["经济"], ["体育"] = ["体育"],
+    };
+
+    private static PromptErnieTransformer Fit(PromptVerbalizerKind kind, string prompt)
+    {
+        var ml = new MLContext(seed: 1);
+        var (train, _) = TinyTask.Load(ml, TinyTask.Rows(6, seed: 1));
+        return ml.MulticlassClassification.Trainers.PromptErnie(new PromptErnieTrainer.Options
+        {
+            ModelPath = TestPaths.Fixture("tiny-ernie"), Prompt = prompt, Verbalizer = kind,
+            LabelWords = kind == PromptVerbalizerKind.PerCharacterMask ? OneWordEach : Words,
+            MaxSteps = 4, BatchSize = 8, LearningRate = 2e-3, PromptLearningRate = 1e-2, MaxSequenceLength = 32, Seed = 5, LoggingSteps = 0,
+        }).Fit(train);
+    }
+
+    /// <summary>Varied lengths (one past the maximum length) so that a batch carries padding.</summary>
+    private static string[] ScoredTexts() => [.. Texts, .. TinyTask.Rows(2, seed: 9).Select(r => r.Text).Take(4)];
+
+    [Theory]
+    [InlineData(PromptVerbalizerKind.Soft, "这是{'mask'}：{'text':'text_a'}")]
+    [InlineData(PromptVerbalizerKind.Soft, "{'soft':'主题'}{'text':'text_a'}{'mask'}")]
+    [InlineData(PromptVerbalizerKind.Manual, "这是{'mask'}：{'text':'text_a'}")]
+    [InlineData(PromptVerbalizerKind.Manual, "{'soft':'主题'}{'text':'text_a'}{'mask'}{'mask'}")]
+    [InlineData(PromptVerbalizerKind.PerCharacterMask, "这是{'mask'}{'mask'}：{'text':'text_a'}")]
+    public void ExportedPromptModelMatchesTheTransformer(PromptVerbalizerKind kind, string prompt)
+    {
+        using var model = Fit(kind, prompt);
+        using var stream = new MemoryStream();
+        model.ExportToOnnx(stream);
+        var bytes = stream.ToArray();
+        bool soft = model.Template.HasSoftParts;
+        using (var session = new InferenceSession(bytes))
+        {
+            string[] expectedInputs = ["input_ids", "attention_mask", "token_type_ids", "position_ids", "mask_positions", .. soft ? new[] { "soft_token_ids" } : []];
+            Assert.Equal(expectedInputs, session.InputMetadata.Keys.ToArray());
+            Assert.Equal("prompt", session.ModelMetadata.CustomMetadataMap["model_kind"]);
+            Assert.Equal(model.Template.ToJson(), session.ModelMetadata.CustomMetadataMap["template"]);
+        }
+
+        var texts = ScoredTexts();
+        var expected = model.PredictProbabilities(texts);
+        var encoder = new PromptEncoder(model.Template, model.Tokenizer, 32);
+        var examples = texts.Select(t => PromptSetup.Encode(encoder, new TextRow(t, null, -1))).ToList();
+        var direct = OrtProbabilities(bytes, examples, model.Tokenizer.PadId);                   // one padded batch
+        using var predictor = new OnnxPredictor(bytes, new OnnxPredictorOptions { BatchSize = 4, IntraOpNumThreads = 1 });
+        var viaPredictor = predictor.PredictProbabilities(texts);
+        double diffDirect = MaxAbsDiff(expected, direct), diffPredictor = MaxAbsDiff(expected, viaPredictor);
+        output.WriteLine($"{kind} {prompt}: max |Δp| one padded batch = {diffDirect:E2}, OnnxPredictor = {diffPredictor:E2}");
+        Assert.True(diffDirect <= 1e-4, $"{diffDirect}");
+        Assert.True(diffPredictor <= 1e-4, $"{diffPredictor}");
+        for (int i = 0; i < texts.Length; i++) Assert.Equal(model.Net.ClassCount, expected[i].Length);
+    }
+}
