@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.PromptLearning.MLNet;
 using Microsoft.ML.PromptLearning.Onnx;
@@ -96,6 +97,20 @@ public class PromptOnnxExportTests(ITestOutputHelper output)
         int agree = Enumerable.Range(0, texts.Length).Count(i => ArgMax(fp32[i]) == ArgMax(int8[i]));
         output.WriteLine($"int8 {kind} {prompt}: argmax agreement {agree}/{texts.Length}, max |Δp| = {MaxAbsDiff(fp32, int8):E2}");
         Assert.True(agree >= texts.Length - 1, $"{agree}/{texts.Length}");
+    }
+
+    [Fact]
+    public void MLNetOnnxScoringPipelineScoresASoftPromptModelLikeTheTransformer()
+    {
+        using var model = Fit(PromptVerbalizerKind.Manual, "{'soft':'主题'}{'text':'text_a'}{'mask'}");
+        var ml = new MLContext(seed: 1);
+        var texts = ScoredTexts();
+        var scores = model.ToOnnxScoringPipeline(ml)
+            .Transform(ml.Data.LoadFromEnumerable(texts.Select(t => new TinyTask.Row { Text = t, Label = "" })))
+            .GetColumn<float[]>("Score").ToArray();
+        double diff = MaxAbsDiff(model.PredictProbabilities(texts), scores);
+        output.WriteLine($"ML.NET ONNX pipeline, soft prompt + manual verbalizer: max |Δp| = {diff:E2}");
+        Assert.True(diff <= 1e-4, $"{diff}");
     }
 
     private static int ArgMax(float[] p) => Array.IndexOf(p, p.Max());
