@@ -5,10 +5,11 @@ public static class OnnxExport
 {
     /// <summary>
     /// Writes the classifier as an ONNX model (opset 17): int64 inputs <c>input_ids</c>, <c>attention_mask</c>,
-    /// <c>token_type_ids</c> (plus <c>position_ids</c>/<c>mask_positions</c> where the model needs them), dynamic batch and
+    /// <c>token_type_ids</c> (plus <c>position_ids</c>, <c>mask_positions</c> and <c>soft_token_ids</c> for a prompt model), dynamic batch and
     /// sequence dimensions, output <c>probabilities</c> float32 <c>[batch, classes]</c>. The metadata carries the label
-    /// names, maximum sequence length, tokenizer settings and vocabulary, so <see cref="OnnxPredictor"/> scores text from
-    /// the file alone.
+    /// names, maximum sequence length, tokenizer settings and vocabulary (and a prompt model's template), so
+    /// <see cref="OnnxPredictor"/> scores text from the file alone. Fine-tuned (<see cref="ErnieTextClassificationTransformer"/>)
+    /// and prompt (<see cref="PromptErnieTransformer"/>, any verbalizer, soft prompts included) models are supported.
     /// </summary>
     public static void ExportToOnnx(this ErnieClassifierTransformerBase transformer, Stream stream, OnnxExportOptions options = null)
     {

@@ -1,3 +1,5 @@
+using Microsoft.ML.PromptLearning.MLNet;
+using Microsoft.ML.PromptLearning.Prompting;
 using Microsoft.ML.PromptLearning.Tokenization;
 using Microsoft.ML.PromptLearning.Training;
 
@@ -19,7 +21,8 @@ internal abstract class OnnxInputEncoder
     public static OnnxInputEncoder Create(OnnxModelMetadata metadata, ErnieTokenizer tokenizer) => metadata.InputEncoding switch
     {
         TextPairEncoding => new TextPairInputEncoder(tokenizer, metadata.MaxSequenceLength),
-        // A prompt model adds: PromptEncoding => new PromptInputEncoder(Template.FromJson(metadata.Template), tokenizer, metadata.MaxSequenceLength),
+        PromptEncoding => new PromptInputEncoder(
+            new PromptEncoder(Template.FromJson(metadata.Template ?? throw new InvalidDataException("The prompt model has no 'template' metadata.")), tokenizer, metadata.MaxSequenceLength)),
         _ => throw new NotSupportedException($"The model's input encoding '{metadata.InputEncoding}' is not supported by this version of Microsoft.ML.PromptLearning."),
     };
 
@@ -30,5 +33,10 @@ internal abstract class OnnxInputEncoder
             var e = tokenizer.Encode(text ?? "", textPair, maxLength);
             return new EncodedExample { InputIds = e.InputIds, TokenTypeIds = e.TokenTypeIds };
         }
+    }
+
+    private sealed class PromptInputEncoder(PromptEncoder encoder) : OnnxInputEncoder
+    {
+        public override EncodedExample Encode(string text, string textPair) => PromptSetup.Encode(encoder, new TextRow(text, textPair, -1));
     }
 }

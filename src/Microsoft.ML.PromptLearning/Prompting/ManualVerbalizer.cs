@@ -40,6 +40,9 @@ public sealed class ManualVerbalizer : Verbalizer
 
     /// <inheritdoc />
     public override string Kind => "manual";
+
+    /// <summary>The label words' token ids (for export).</summary>
+    internal LabelWordTokens Words => words;
     /// <summary>How the tokens of a multi-token word are combined (on logits).</summary>
     public Aggregation TokenAggregation { get; }
     /// <summary>How the words of a label are combined (on log-probabilities).</summary>

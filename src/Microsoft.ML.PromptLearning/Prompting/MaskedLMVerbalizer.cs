@@ -45,6 +45,9 @@ public sealed class MaskedLMVerbalizer : Verbalizer
     /// <inheritdoc />
     public override string Kind => "maskedlm";
 
+    /// <summary>The label words' token ids, row-major <c>[C, L]</c> (for export).</summary>
+    internal IReadOnlyList<long> LabelTokenIds => tokenIds;
+
     /// <summary>How the masks' log-probabilities are combined.</summary>
     public MaskAggregation MaskAggregation { get; }
 

@@ -1,4 +1,5 @@
 using Microsoft.ML.PromptLearning.Ernie;
+using Microsoft.ML.PromptLearning.Onnx;
 using Microsoft.ML.PromptLearning.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,14 +10,15 @@ namespace Microsoft.ML.PromptLearning.Prompting;
 /// The prompt model: word embeddings (with soft prompt vectors written into their slots) → ERNIE encoder → hidden states at
 /// the template's [MASK] slots → verbalizer → one score per label.
 /// </summary>
-internal sealed class PromptClassifier : ClassifierNet
+internal sealed class PromptClassifier : ClassifierNet, IOnnxExportableClassifier
 {
     private readonly ErnieForMaskedLM plm;
     private readonly SoftPromptEmbedding soft;     // null when the template has no soft parts
     private readonly Verbalizer verbalizer;
 
-    public PromptClassifier(ErnieForMaskedLM plm, SoftPromptEmbedding soft, Verbalizer verbalizer, int maskCount) : base(nameof(PromptClassifier))
+    public PromptClassifier(ErnieForMaskedLM plm, SoftPromptEmbedding soft, Verbalizer verbalizer, int maskCount, Template template = null) : base(nameof(PromptClassifier))
     {
+        Template = template;
         this.plm = plm;
         this.soft = soft;
         this.verbalizer = verbalizer;
@@ -30,6 +32,14 @@ internal sealed class PromptClassifier : ClassifierNet
     public int MaskCount { get; }
     public Verbalizer Verbalizer => verbalizer;
     public SoftPromptEmbedding Soft => soft;
+
+    /// <summary>The template the inputs are encoded with (written to an ONNX export's metadata); null when not known.</summary>
+    public Template Template { get; }
+
+    /// <inheritdoc />
+    public OnnxClassifierHead CreateOnnxHead() => Template is null
+        ? throw new NotSupportedException("This prompt network was created without its template, so it cannot be exported to ONNX.")
+        : new PromptOnnxHead(this);
 
     public override ClassifierOutput Forward(ClassifierBatch batch)
     {

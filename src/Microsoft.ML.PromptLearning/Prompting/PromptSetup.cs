@@ -65,7 +65,7 @@ internal static class PromptSetup
         };
         verbalizer.Validate(template);
         SoftPromptEmbedding soft = template.HasSoftParts ? new SoftPromptEmbedding(template, tokenizer, plm) : null;
-        return new PromptClassifier(plm, soft, verbalizer, template.MaskCount);
+        return new PromptClassifier(plm, soft, verbalizer, template.MaskCount, template);
     }
 
     /// <summary>Encodes one row with the template.</summary>
