@@ -52,6 +52,6 @@ public class OnnxScoringPipelineTests(FittedTinyClassifier fitted, ITestOutputHe
         // padded batch (the predictor) differ slightly.
         double diff = MaxAbsDiff(expected, actual);
         output.WriteLine($"int8: ML.NET pipeline (batch 1) vs predictor (padded batches): max |Δp| = {diff:E2}");
-        Assert.True(diff <= 0.02, $"{diff}");
+        Assert.True(diff <= 0.06, $"{diff}");
     }
 }
