@@ -60,16 +60,7 @@ public sealed class MlmMasker
                 int j = k + rng.Next(candidates.Count - k);
                 (candidates[k], candidates[j]) = (candidates[j], candidates[k]);
             }
-            var chosen = candidates.Take(count).Order().ToList();
-            foreach (var i in chosen)
-            {
-                long flat = r * length + i;
-                positions.Add(flat);
-                labels.Add(seq[i]);
-                double u = rng.NextDouble();
-                if (u < 0.8) ids[flat] = maskId;
-                else if (u < 0.9) ids[flat] = RandomOrdinaryToken(rng);
-            }
+            Corrupt(candidates.Take(count).Order(), seq, r * length, ids, positions, labels, rng);
         }
         return new MlmBatch(ids, b, length, positions.ToArray(), labels.ToArray());
     }
@@ -128,17 +119,23 @@ public sealed class MlmMasker
             if (chosen.Count == 0 && words.Count > 0)
                 for (int i = words[0].Start; i < words[0].Start + words[0].Count; i++) chosen.Add(i);
             chosen.Sort();
-            foreach (var i in chosen)
-            {
-                long flat = r * length + i;
-                positions.Add(flat);
-                labels.Add(seq[i]);
-                double u = rng.NextDouble();
-                if (u < 0.8) ids[flat] = maskId;
-                else if (u < 0.9) ids[flat] = RandomOrdinaryToken(rng);
-            }
+            Corrupt(chosen, seq, r * length, ids, positions, labels, rng);
         }
         return new MlmBatch(ids, b, length, positions.ToArray(), labels.ToArray());
+    }
+
+    /// <summary>Records the selected positions (ascending) and applies 80% [MASK] / 10% random token / 10% unchanged.</summary>
+    private void Corrupt(IEnumerable<int> selected, int[] seq, long rowOffset, long[] ids, List<long> positions, List<long> labels, Random rng)
+    {
+        foreach (var i in selected)
+        {
+            long flat = rowOffset + i;
+            positions.Add(flat);
+            labels.Add(seq[i]);
+            double u = rng.NextDouble();
+            if (u < 0.8) ids[flat] = maskId;
+            else if (u < 0.9) ids[flat] = RandomOrdinaryToken(rng);
+        }
     }
 
     private int RandomOrdinaryToken(Random rng)
