@@ -24,6 +24,11 @@ internal static class CliApp
             root.Options.Add(new Option<bool>(VerboseFlag) { Description = "Print the full exception (with stack trace) when something fails.", Recursive = true });
             root.Subcommands.Add(new FillMaskCommand(stdout));
             root.Subcommands.Add(new PretrainCommand(stdout, cancellation));
+            root.Subcommands.Add(new TrainCommand(stdout, cancellation));
+            root.Subcommands.Add(new EvalCommand(stdout));
+            root.Subcommands.Add(new PredictCommand(stdout));
+            root.Subcommands.Add(new ExportCommand(stdout));
+            root.Subcommands.Add(new InferCommand(stdout));
 
             var parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)

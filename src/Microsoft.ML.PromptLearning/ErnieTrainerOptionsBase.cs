@@ -89,4 +89,29 @@ public abstract class ErnieTrainerOptionsBase
 
     /// <summary>TorchSharp intra-op threads (0 = leave the default).</summary>
     public int NumberOfThreads;
+
+    /// <summary>
+    /// Folder for <c>checkpoint-N</c> folders (weights, best weights, optimizer moments, trainer state, template and verbalizer
+    /// configuration), written atomically every <see cref="SaveSteps"/> steps and at the end. Null = no checkpoints.
+    /// </summary>
+    public string CheckpointDirectory;
+
+    /// <summary>Write a checkpoint every N steps (needs <see cref="CheckpointDirectory"/>; 0 = only at the end).</summary>
+    public int SaveSteps;
+
+    /// <summary>Keep at most this many checkpoints (the best one is also kept while it is the best); 0 = keep all.</summary>
+    public int SaveTotalLimit = 2;
+
+    /// <summary>
+    /// Continue an interrupted run: a <c>checkpoint-N</c> folder, or <c>"latest"</c> for the newest complete checkpoint in
+    /// <see cref="CheckpointDirectory"/> (a fresh start when there is none). The run continues exactly as if it had not stopped
+    /// (same data order, learning rate and dropout); data and options must be those of the original run.
+    /// </summary>
+    public string ResumeFromCheckpoint;
+
+    /// <summary>Stops training before the next step with <see cref="OperationCanceledException"/> (checkpoints already written stay usable).</summary>
+    public CancellationToken CancellationToken;
+
+    /// <summary>Called after every step, log interval, validation and checkpoint (for progress bars and live plots).</summary>
+    public Action<Training.TrainingProgress> Progress;
 }

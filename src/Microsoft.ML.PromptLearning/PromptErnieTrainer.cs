@@ -8,6 +8,7 @@ using Microsoft.ML.PromptLearning.Prompting;
 using Microsoft.ML.PromptLearning.Tokenization;
 using Microsoft.ML.PromptLearning.Training;
 using Microsoft.ML.Runtime;
+using SoftEncoderKind = Microsoft.ML.PromptLearning.Prompting.SoftEncoderKind;
 
 [assembly: LoadableClass(typeof(PromptErnieTransformer), null, typeof(SignatureLoadModel), "Prompt ERNIE", PromptErnieTransformer.LoaderSignature)]
 [assembly: LoadableClass(typeof(IRowMapper), typeof(PromptErnieTransformer), null, typeof(SignatureLoadRowMapper), "Prompt ERNIE", PromptErnieTransformer.LoaderSignature)]
@@ -70,6 +71,15 @@ public sealed class PromptErnieTrainer : IEstimator<PromptErnieTransformer>
 
         /// <summary>Learning rate of the soft prompt and verbalizer parameters (PaddleNLP <c>ppt_learning_rate</c>).</summary>
         public double PromptLearningRate = 3e-4;
+
+        /// <summary>
+        /// Encoder for the template's soft tokens that do not name one (PaddleNLP <c>soft_encoder</c>: an LSTM or MLP over the
+        /// soft embeddings, baked into constants at export). Null = as the template says (default: none).
+        /// </summary>
+        public SoftEncoderKind? SoftEncoder;
+
+        /// <summary>Hidden size of <see cref="SoftEncoder"/> (PaddleNLP <c>encoder_hidden_size</c>); null = the model's hidden size.</summary>
+        public int? EncoderHiddenSize;
     }
 
     private readonly IHost host;
@@ -113,10 +123,16 @@ public sealed class PromptErnieTrainer : IEstimator<PromptErnieTransformer>
             }
             ch.Info($"template: {template}");
         }
-        var report = TrainerCore.Train(host, net, train, validation, TrainerCore.Settings(options, options.PromptLearningRate, plm.Tokenizer.PadId),
+        var prompt = new PromptSetup.PromptConfig(template.ToJson(), options.Verbalizer, words.Select(w => w.Words).ToArray());
+        var checkpointFiles = new Dictionary<string, string>
+        {
+            ["template_config.json"] = template.ToJson(),
+            ["verbalizer_config.json"] = JsonSerializer.Serialize(new { kind = options.Verbalizer.ToString(), label_words = words.ToDictionary(w => w.Label, w => w.Words) },
+                new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }),
+        };
+        var report = TrainerCore.Train(host, net, train, validation, TrainerCore.Settings(options, options.PromptLearningRate, plm.Tokenizer.PadId, checkpointFiles),
             options.NumberOfThreads, "PromptErnie");
-        return new PromptErnieTransformer(host, net, plm.Tokenizer, ScoringSettings.From(options, labelNames), report,
-            new PromptSetup.PromptConfig(template.ToJson(), options.Verbalizer, words.Select(w => w.Words).ToArray()));
+        return new PromptErnieTransformer(host, net, plm.Tokenizer, ScoringSettings.From(options, labelNames), report, prompt);
     }
 }
 

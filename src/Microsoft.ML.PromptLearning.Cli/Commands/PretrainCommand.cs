@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using Microsoft.ML.PromptLearning.Ernie;
 using Microsoft.ML.PromptLearning.Pretraining;
 using Microsoft.ML.PromptLearning.Training;
+using static Microsoft.ML.PromptLearning.Cli.OptionChecks;
 
 namespace Microsoft.ML.PromptLearning.Cli.Commands;
 
@@ -71,26 +72,6 @@ internal sealed class PretrainCommand : System.CommandLine.Command
             Options.Add(o);
         SetAction(Execute);
     }
-
-    private static void Positive<T>(params Option<T>[] options) where T : struct, IComparable<T>
-    {
-        foreach (var o in options) Validate(o, v => v.CompareTo(default) > 0, "must be positive");
-    }
-
-    private static void NonNegative(Option<int> option) => Validate(option, v => v >= 0, "must not be negative");
-
-    private static void NonNegative(Option<long?> option) => Validate(option, v => v is null or >= 0, "must not be negative");
-
-    /// <summary>Adds a range check that runs only when the value parsed (the parser reports non-numbers itself).</summary>
-    private static void Validate<T>(Option<T> option, Func<T, bool> ok, string problem) =>
-        option.Validators.Add(r =>
-        {
-            if (r.Tokens.Count == 0) return;
-            T value;
-            try { value = r.GetValueOrDefault<T>(); }
-            catch (Exception) { return; }
-            if (!ok(value)) r.AddError($"{option.Name} {problem} (got {r.Tokens[^1].Value}).");
-        });
 
     private int Execute(ParseResult parsed)
     {

@@ -17,6 +17,10 @@ internal static class TrainerCore
         host.CheckUserArg(o.MaxSequenceLength >= 8, nameof(o.MaxSequenceLength), "must be at least 8");
         host.CheckUserArg(o.LearningRate > 0, nameof(o.LearningRate), "must be positive");
         host.CheckUserArg(o.MaxSteps >= 0 || o.NumberOfEpochs >= 0, nameof(o.NumberOfEpochs), "must not be negative");
+        host.CheckUserArg(o.SaveSteps >= 0, nameof(o.SaveSteps), "must not be negative");
+        host.CheckUserArg(o.SaveTotalLimit >= 0, nameof(o.SaveTotalLimit), "must not be negative (0 keeps every checkpoint)");
+        host.CheckUserArg(o.ResumeFromCheckpoint != TrainingSettings.LatestCheckpoint || o.CheckpointDirectory is not null, nameof(o.ResumeFromCheckpoint),
+            "\"latest\" needs CheckpointDirectory (the folder holding the checkpoint-N folders)");
     }
 
     /// <summary>Loads the pretrained model named by the options (or the bundled one) and checks the sequence length against it.</summary>
@@ -24,6 +28,7 @@ internal static class TrainerCore
     {
         var path = BundledModel.Resolve(o.ModelPath);
         var loaded = ErnieCheckpoint.Load(path);
+        manual_seed(o.Seed);   // the heads built next (soft prompts, verbalizer, classifier) start from the seed
         if (o.MaxSequenceLength > loaded.Model.Config.MaxPositionEmbeddings)
             throw host.Except($"MaxSequenceLength {o.MaxSequenceLength} exceeds the {loaded.Model.Config.MaxPositionEmbeddings} positions of the model in '{path}'; use at most {loaded.Model.Config.MaxPositionEmbeddings}.");
         return loaded;
@@ -49,8 +54,10 @@ internal static class TrainerCore
             throw host.Except($"The validation set's label key has {count} values but the training set's has {classCount}; map both with the same MapValueToKey transformer (fit it once, apply it to both).");
     }
 
-    public static TrainingSettings Settings(ErnieTrainerOptionsBase o, double headLearningRate, int padId) => new()
+    public static TrainingSettings Settings(ErnieTrainerOptionsBase o, double headLearningRate, int padId, IReadOnlyDictionary<string, string> checkpointFiles = null) => new()
     {
+        CheckpointDirectory = o.CheckpointDirectory, SaveSteps = o.CheckpointDirectory is null ? 0 : o.SaveSteps > 0 ? o.SaveSteps : int.MaxValue,
+        SaveTotalLimit = o.SaveTotalLimit, ResumeFromCheckpoint = o.ResumeFromCheckpoint, CheckpointFiles = checkpointFiles, Progress = o.Progress, Cancellation = o.CancellationToken,
         BatchSize = o.BatchSize, EvalBatchSize = o.EvalBatchSize, MaxSteps = o.MaxSteps, NumberOfEpochs = o.NumberOfEpochs,
         LearningRate = o.LearningRate, HeadLearningRate = headLearningRate, WeightDecay = o.WeightDecay, WarmupSteps = o.WarmupSteps,
         MaxGradNorm = o.MaxGradNorm, EvalSteps = o.EvalSteps, EarlyStoppingPatience = o.EarlyStoppingPatience, LoggingSteps = o.LoggingSteps,

@@ -222,11 +222,7 @@ public sealed class MlmPretrainer
         public StreamPosition Stream { get; set; } = new();
     }
 
-    private string LatestCheckpoint() =>
-        Directory.EnumerateDirectories(o.OutputDir, "checkpoint-*")
-            .Where(d => !d.EndsWith(".partial", StringComparison.Ordinal) && File.Exists(Path.Combine(d, StateFile)))
-            .OrderByDescending(d => long.TryParse(Path.GetFileName(d)["checkpoint-".Length..], out var s) ? s : -1)
-            .FirstOrDefault();
+    private string LatestCheckpoint() => CheckpointFolders.Latest(o.OutputDir, StateFile);
 
     private static PretrainingState ReadState(string dir) =>
         JsonSerializer.Deserialize<PretrainingState>(File.ReadAllText(Path.Combine(dir, StateFile)))
@@ -234,21 +230,11 @@ public sealed class MlmPretrainer
 
     private void SaveCheckpoint(ErnieForMaskedLM model, ErnieTokenizer tokenizer, AdamW optimizer, PretrainingState state)
     {
-        // Everything goes into a .partial folder that is renamed only when complete, so a kill mid-write is never picked up.
-        var final = Path.Combine(o.OutputDir, $"checkpoint-{state.Step}");
-        var partial = final + ".partial";
-        if (Directory.Exists(partial)) Directory.Delete(partial, recursive: true);
-        Directory.CreateDirectory(partial);
-        ErnieCheckpoint.Save(model, tokenizer, partial);
-        optimizer.save_state_dict(Path.Combine(partial, "optimizer.bin"));
-        File.WriteAllText(Path.Combine(partial, StateFile), JsonSerializer.Serialize(state));
-        if (Directory.Exists(final)) Directory.Delete(final, recursive: true);
-        Directory.Move(partial, final);
-        var old = Directory.EnumerateDirectories(o.OutputDir, "checkpoint-*")
-            .Where(d => !d.EndsWith(".partial", StringComparison.Ordinal) && d != final)
-            .OrderByDescending(d => long.TryParse(Path.GetFileName(d)["checkpoint-".Length..], out var s) ? s : -1)
-            .Skip(Math.Max(0, o.SaveTotalLimit - 1));
-        foreach (var d in old) Directory.Delete(d, recursive: true);
+        var final = CheckpointFolders.Write(o.OutputDir, state.Step, StateFile, dir =>
+        {
+            ErnieCheckpoint.Save(model, tokenizer, dir);
+            optimizer.save_state_dict(Path.Combine(dir, "optimizer.bin"));
+        }, () => JsonSerializer.Serialize(state), o.SaveTotalLimit);
         o.Log($"saved {final}");
     }
 

@@ -36,6 +36,16 @@ internal static class PromptSetup
     /// <summary>The template from the prompt option; a bare prompt gets one mask per label-word character for the per-character verbalizer.</summary>
     public static Template BuildTemplate(IHost host, PromptErnieTrainer.Options o, IReadOnlyList<LabelWordEntry> words, ErnieTokenizer tokenizer)
     {
+        var template = ParseTemplate(host, o, words, tokenizer);
+        if (o.SoftEncoder is not { } encoder || !template.HasSoftParts) return template;
+        // The soft tokens without an encoder of their own get the one given in the options.
+        return Template.FromParts(template.Parts.Select(p => p.Kind == TemplatePartKind.Soft && p.Encoder == SoftEncoderKind.None
+            ? p with { Encoder = encoder, HiddenSize = p.HiddenSize ?? o.EncoderHiddenSize }
+            : p));
+    }
+
+    private static Template ParseTemplate(IHost host, PromptErnieTrainer.Options o, IReadOnlyList<LabelWordEntry> words, ErnieTokenizer tokenizer)
+    {
         try
         {
             bool bare = !string.IsNullOrEmpty(o.Prompt) && !o.Prompt.Contains('{');

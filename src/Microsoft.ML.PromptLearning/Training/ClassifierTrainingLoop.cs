@@ -27,6 +27,20 @@ internal sealed class TrainingSettings
     public bool UseRgl { get; init; }
     public double AlphaRgl { get; init; } = 0.5;
     public int PadId { get; init; }
+
+    /// <summary>Value of <see cref="ResumeFromCheckpoint"/> that picks the newest complete checkpoint in <see cref="CheckpointDirectory"/>.</summary>
+    public const string LatestCheckpoint = "latest";
+
+    /// <summary>Folder for <c>checkpoint-N</c> folders (null = no checkpoints).</summary>
+    public string CheckpointDirectory { get; init; }
+    public int SaveSteps { get; init; }
+    public int SaveTotalLimit { get; init; }
+    /// <summary>A checkpoint folder, <see cref="LatestCheckpoint"/>, or null for a fresh start.</summary>
+    public string ResumeFromCheckpoint { get; init; }
+    /// <summary>Extra files written into every checkpoint (name → text), e.g. the template and verbalizer configuration.</summary>
+    public IReadOnlyDictionary<string, string> CheckpointFiles { get; init; }
+    public Action<TrainingProgress> Progress { get; init; }
+    public CancellationToken Cancellation { get; init; }
 }
 
 /// <summary>One evaluation during training.</summary>
@@ -49,12 +63,15 @@ public sealed record TrainingReport(long Steps, long BestStep, double BestValida
 /// </summary>
 internal static class ClassifierTrainingLoop
 {
+    internal const string StateFile = "trainer_state.json";
+    internal const string WeightsFile = "model_state.safetensors";
+    internal const string BestWeightsFile = "best_model_state.safetensors";
+    internal const string OptimizerFile = "optimizer.bin";
+
     public static TrainingReport Run(ClassifierNet net, IReadOnlyList<EncodedExample> train, IReadOnlyList<EncodedExample> validation,
         TrainingSettings s, Device device, IChannel channel, IProgressChannel progress, Action checkAlive)
     {
         if (train.Count == 0) throw new InvalidOperationException("The training data has no labelled rows.");
-        manual_seed(s.Seed);
-        var rng = new Random(s.Seed);
         bool freezePlm = s.FreezePlm || s.FreezeDropout;
         foreach (var (_, p) in net.PlmParameters()) p.requires_grad = !freezePlm;
         var sets = new List<ParameterSet> { new(net.HeadParameters().ToList(), s.HeadLearningRate, s.WeightDecay) };
@@ -67,28 +84,36 @@ internal static class ClassifierTrainingLoop
         int evalEvery = s.EvalSteps > 0 ? s.EvalSteps : batchesPerEpoch;
         bool validate = validation is { Count: > 0 };
 
-        var history = new List<EvaluationPoint>();
+        var state = new TrainerState { TotalSteps = totalSteps, TrainExamples = train.Count, BatchSize = s.BatchSize, Seed = s.Seed };
         Dictionary<string, Tensor> best = null;
-        double bestAccuracy = double.NegativeInfinity;
-        long bestStep = 0, step = 0, samples = 0;
-        int evalsWithoutImprovement = 0;
-        double lossSum = 0; int lossCount = 0; double lastLoss = double.NaN;
+        var resumeDir = ResolveResume(s);
+        if (resumeDir is not null)
+        {
+            state = TrainerState.Resume(resumeDir, net, optimizer, out best);
+            state.CheckCompatible(resumeDir, totalSteps, train.Count, s.BatchSize, s.Seed);
+            channel?.Info($"resumed from {resumeDir} at step {state.Step}");
+        }
         var clock = Stopwatch.StartNew();
+        double secondsBefore = state.TrainSeconds;
+        long samplesBefore = state.Samples;
         progress?.SetHeader(new ProgressHeader(new[] { "Loss", "Validation accuracy" }, new[] { "Step" }), e =>
         {
-            e.SetProgress(0, step, totalSteps);
-            e.SetMetric(0, lastLoss);
-            if (history.Count > 0) e.SetMetric(1, history[^1].ValidationAccuracy);
+            e.SetProgress(0, state.Step, totalSteps);
+            e.SetMetric(0, state.LastLoss);
+            if (state.History.Count > 0) e.SetMetric(1, state.History[^1].ValidationAccuracy);
         });
 
-        var epochBatches = new Queue<int[]>();
-        bool stop = false;
-        while (step < totalSteps && !stop)
+        List<int[]> epochBatches = null;
+        while (state.Step < totalSteps && !state.EarlyStopped)
         {
             checkAlive?.Invoke();
-            if (epochBatches.Count == 0) foreach (var b in LengthBuckets.TrainingBatches(lengths, s.BatchSize, rng)) epochBatches.Enqueue(b);
-            var indices = epochBatches.Dequeue();
-            OptimizerFactory.ApplySchedule(optimizer, peaks, LearningRateSchedule.Factor(step, s.WarmupSteps, totalSteps, DecayShape.Linear));
+            s.Cancellation.ThrowIfCancellationRequested();
+            // The data order of epoch e depends only on (seed, e), so a resumed run continues with the same batches.
+            epochBatches ??= LengthBuckets.TrainingBatches(lengths, s.BatchSize, new Random(unchecked(s.Seed * 1_000_003 + state.Epoch)));
+            var indices = epochBatches[state.BatchInEpoch];
+            double factor = LearningRateSchedule.Factor(state.Step, s.WarmupSteps, totalSteps, DecayShape.Linear);
+            OptimizerFactory.ApplySchedule(optimizer, peaks, factor);
+            manual_seed(s.Seed * 1_000_003L + state.Step);   // dropout depends only on (seed, step): exact resume
             net.TrainMode(s.FreezeDropout);
             using (var scope = NewDisposeScope())
             {
@@ -106,43 +131,75 @@ internal static class ClassifierTrainingLoop
                 var trainable = sets.SelectMany(x => x.Parameters).Select(p => p.Parameter).Where(p => p.requires_grad && p.grad is not null).ToList();
                 if (s.MaxGradNorm > 0 && trainable.Count > 0) nn.utils.clip_grad_norm_(trainable, s.MaxGradNorm);
                 optimizer.step();
-                lastLoss = loss.item<float>();
+                state.LastLoss = loss.item<float>();
             }
-            step++;
-            samples += indices.Length;
-            lossSum += lastLoss; lossCount++;
-            if (s.LoggingSteps > 0 && step % s.LoggingSteps == 0)
+            state.Step++;
+            state.Samples += indices.Length;
+            if (++state.BatchInEpoch == epochBatches.Count) { state.Epoch++; state.BatchInEpoch = 0; epochBatches = null; }
+            state.LossSum += state.LastLoss; state.LossCount++;
+            state.TrainSeconds = secondsBefore + clock.Elapsed.TotalSeconds;
+            double samplesPerSecond = (state.Samples - samplesBefore) / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
+            double lr = peaks[^1] * factor;
+            s.Progress?.Invoke(new TrainingProgress(TrainingEventKind.Step, state.Step, totalSteps, state.Epoch, state.LastLoss, lr, samplesPerSecond));
+            if (s.LoggingSteps > 0 && state.Step % s.LoggingSteps == 0)
             {
-                channel?.Info($"step {step}/{totalSteps} loss {lossSum / lossCount:F4} lr {peaks[^1] * LearningRateSchedule.Factor(step - 1, s.WarmupSteps, totalSteps, DecayShape.Linear):E2} ({samples / clock.Elapsed.TotalSeconds:F1} samples/s)");
-                lossSum = 0; lossCount = 0;
+                double mean = state.LossSum / state.LossCount;
+                channel?.Info($"step {state.Step}/{totalSteps} loss {mean:F4} lr {lr:E2} ({samplesPerSecond:F1} samples/s)");
+                s.Progress?.Invoke(new TrainingProgress(TrainingEventKind.Log, state.Step, totalSteps, state.Epoch, mean, lr, samplesPerSecond));
+                state.LossSum = 0; state.LossCount = 0;
             }
-            if (validate && (step % evalEvery == 0 || step == totalSteps))
+            if (validate && (state.Step % evalEvery == 0 || state.Step == totalSteps))
             {
                 double accuracy = Accuracy(net, validation, s.EvalBatchSize, device, s.PadId);
-                history.Add(new EvaluationPoint(step, lastLoss, accuracy));
-                if (accuracy > bestAccuracy)
+                state.History.Add(new EvaluationPoint(state.Step, state.LastLoss, accuracy));
+                if (accuracy > state.BestAccuracy)
                 {
-                    bestAccuracy = accuracy; bestStep = step; evalsWithoutImprovement = 0;
+                    state.BestAccuracy = accuracy; state.BestStep = state.Step; state.EvalsWithoutImprovement = 0;
                     best = Snapshot(net, best);
                 }
-                else evalsWithoutImprovement++;
-                channel?.Info($"eval step {step}: validation accuracy {accuracy:P2} (best {bestAccuracy:P2} at step {bestStep})");
-                if (s.EarlyStoppingPatience > 0 && evalsWithoutImprovement >= s.EarlyStoppingPatience)
+                else state.EvalsWithoutImprovement++;
+                channel?.Info($"eval step {state.Step}: validation accuracy {accuracy:P2} (best {state.BestAccuracy:P2} at step {state.BestStep})");
+                s.Progress?.Invoke(new TrainingProgress(TrainingEventKind.Evaluation, state.Step, totalSteps, state.Epoch, state.LastLoss, lr, samplesPerSecond)
+                    { ValidationAccuracy = accuracy, BestValidationAccuracy = state.BestAccuracy, BestStep = state.BestStep });
+                if (s.EarlyStoppingPatience > 0 && state.EvalsWithoutImprovement >= s.EarlyStoppingPatience)
                 {
-                    channel?.Info($"early stopping at step {step}: no improvement in {evalsWithoutImprovement} evaluations");
-                    stop = true;
+                    channel?.Info($"early stopping at step {state.Step}: no improvement in {state.EvalsWithoutImprovement} evaluations");
+                    state.EarlyStopped = true;
                 }
             }
+            bool last = state.Step == totalSteps || state.EarlyStopped;
+            if (s.CheckpointDirectory is not null && s.SaveSteps > 0 && (state.Step % s.SaveSteps == 0 || last))
+            {
+                var dir = state.Save(s, net, optimizer, best);
+                channel?.Info($"saved {dir}");
+                s.Progress?.Invoke(new TrainingProgress(TrainingEventKind.Checkpoint, state.Step, totalSteps, state.Epoch, state.LastLoss, lr, samplesPerSecond) { CheckpointPath = dir });
+            }
         }
-        double seconds = clock.Elapsed.TotalSeconds;
         if (best is not null)
         {
             Restore(net, best);
             foreach (var t in best.Values) t.Dispose();
         }
-        else bestStep = step;
+        else state.BestStep = state.Step;
         net.eval();
-        return new TrainingReport(step, bestStep, validate ? bestAccuracy : double.NaN, seconds, samples / Math.Max(1e-9, seconds), history);
+        double seconds = state.TrainSeconds;
+        return new TrainingReport(state.Step, state.BestStep, validate ? state.BestAccuracy : double.NaN, seconds, state.Samples / Math.Max(1e-9, seconds), state.History);
+    }
+
+    /// <summary>The checkpoint to resume from: a folder, or the newest complete one in the checkpoint directory for "latest".</summary>
+    private static string ResolveResume(TrainingSettings s)
+    {
+        if (string.IsNullOrEmpty(s.ResumeFromCheckpoint)) return null;
+        if (s.ResumeFromCheckpoint == TrainingSettings.LatestCheckpoint)
+        {
+            if (s.CheckpointDirectory is null) throw new InvalidOperationException("Resuming from the latest checkpoint needs a checkpoint directory.");
+            return CheckpointFolders.Latest(s.CheckpointDirectory, StateFile);   // none yet: a fresh start
+        }
+        if (!Directory.Exists(s.ResumeFromCheckpoint))
+            throw new DirectoryNotFoundException($"Checkpoint folder '{s.ResumeFromCheckpoint}' does not exist.");
+        if (!File.Exists(Path.Combine(s.ResumeFromCheckpoint, StateFile)))
+            throw new InvalidDataException($"'{s.ResumeFromCheckpoint}' is not a complete checkpoint (no {StateFile}); it may have been interrupted while being written. Resume from an earlier checkpoint-N folder.");
+        return s.ResumeFromCheckpoint;
     }
 
     /// <summary>Class probabilities for every example, in input order (batched by length, eval mode, no gradients).</summary>

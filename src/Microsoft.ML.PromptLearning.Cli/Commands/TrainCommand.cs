@@ -1,0 +1,243 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Microsoft.ML.PromptLearning.Cli.Workflow;
+using Microsoft.ML.PromptLearning.Data;
+using Microsoft.ML.PromptLearning.Prompting;
+using Microsoft.ML.PromptLearning.Training;
+using static Microsoft.ML.PromptLearning.Cli.OptionChecks;
+
+namespace Microsoft.ML.PromptLearning.Cli.Commands;
+
+/// <summary>
+/// <c>prompt-learn train</c>: PaddleNLP's few-shot <c>train.py</c> with the same options in kebab-case. Trains a prompt
+/// classifier on <c>{data-dir}/train.txt</c> (validating on <c>dev.txt</c>), then optionally evaluates on dev, predicts
+/// test and exports ONNX, writing every artefact into <c>--output-dir</c>.
+/// </summary>
+internal sealed class TrainCommand : System.CommandLine.Command
+{
+    private readonly Option<string> dataDir = new("--data-dir") { Description = "Data folder in PaddleNLP layout: train.txt, dev.txt, test.txt ('text<TAB>label'), label.txt ('label' or 'label==word').", Required = true, HelpName = "DIR" };
+    private readonly Option<string> outputDir = new("--output-dir") { Description = "Folder for checkpoint-N/, model.zip, *_results.json, predictions, pictures and export/.", Required = true, HelpName = "DIR" };
+    private readonly Option<string> modelPath = new("--model-name-or-path") { Description = "Pretrained ERNIE/BERT folder (config.json, vocab.txt, model.safetensors or pytorch_model.bin) [default: the bundled ChineseMini model]. Nothing is downloaded.", HelpName = "DIR" };
+    private readonly Option<string> prompt = new("--prompt") { Description = "Template in PaddleNLP syntax ({'text':'text_a'}…{'mask'}) or a plain prompt such as 这条新闻标题的主题是 [default: {'soft'}{'text':'text_a'}{'mask'}].", HelpName = "TEMPLATE" };
+    private readonly Option<string> verbalizer = new("--verbalizer") { Description = "How label scores are read at [MASK]: soft (PaddleNLP's default for few-shot apps), manual (label-word logits), per-char (one mask per label-word character).", DefaultValueFactory = _ => "soft", HelpName = "soft|manual|per-char" };
+    private readonly Option<string> softEncoder = new("--soft-encoder") { Description = "Encoder over the template's soft tokens.", DefaultValueFactory = _ => "none", HelpName = "lstm|mlp|none" };
+    private readonly Option<int?> encoderHiddenSize = new("--encoder-hidden-size") { Description = "Hidden size of --soft-encoder [default: the model's hidden size].", HelpName = "N" };
+    private readonly Option<int> maxSeqLength = new("--max-seq-length") { Description = "Longest input in tokens, prompt and special tokens included; longer texts are truncated.", DefaultValueFactory = _ => 128, HelpName = "N" };
+    private readonly Option<double> learningRate = new("--learning-rate") { Description = "Learning rate of the pretrained model.", DefaultValueFactory = _ => 3e-5, HelpName = "RATE" };
+    private readonly Option<double> pptLearningRate = new("--ppt-learning-rate") { Description = "Learning rate of the soft prompt and verbalizer.", DefaultValueFactory = _ => 3e-4, HelpName = "RATE" };
+    private readonly Option<double> weightDecay = new("--weight-decay") { Description = "AdamW weight decay (never on biases and LayerNorms).", DefaultValueFactory = _ => 0.0, HelpName = "RATE" };
+    private readonly Option<int> warmupSteps = new("--warmup-steps") { Description = "Linear warmup steps before the linear decay.", HelpName = "N" };
+    private readonly Option<bool> doTrain = new("--do-train") { Description = "Train on train.txt (validating on dev.txt when it exists) and save model.zip." };
+    private readonly Option<bool> doEval = new("--do-eval") { Description = "Evaluate on dev.txt: eval_results.json and eval_confusion_matrix.png." };
+    private readonly Option<bool> doPredict = new("--do-predict") { Description = "Predict test.txt: test_results.json, test_predictions.txt and test_confusion_matrix.png." };
+    private readonly Option<bool> doExport = new("--do-export") { Description = "Export to ONNX: export/model.onnx (see --export-precision)." };
+    private readonly Option<int> maxSteps = new("--max-steps") { Description = "Training steps; -1 = --num-train-epochs passes over train.txt.", DefaultValueFactory = _ => -1, HelpName = "N" };
+    private readonly Option<int> epochs = new("--num-train-epochs") { Description = "Passes over train.txt when --max-steps is -1.", DefaultValueFactory = _ => 3, HelpName = "N" };
+    private readonly Option<int> evalSteps = new("--eval-steps") { Description = "Evaluate on dev.txt every N steps for early stopping and keep the best weights (0 = once per epoch).", DefaultValueFactory = _ => 100, HelpName = "N" };
+    private readonly Option<int> loggingSteps = new("--logging-steps") { Description = "Log the mean training loss every N steps.", DefaultValueFactory = _ => 10, HelpName = "N" };
+    private readonly Option<int> saveSteps = new("--save-steps") { Description = "Write checkpoint-N/ every N steps (0 = only at the end).", DefaultValueFactory = _ => 100, HelpName = "N" };
+    private readonly Option<int> saveTotalLimit = new("--save-total-limit") { Description = "Keep at most N checkpoints (the best is also kept; 0 = keep all).", DefaultValueFactory = _ => 2, HelpName = "N" };
+    private readonly Option<int> trainBatch = new("--per-device-train-batch-size") { Description = "Examples per training step.", DefaultValueFactory = _ => 8, HelpName = "N" };
+    private readonly Option<int> evalBatch = new("--per-device-eval-batch-size") { Description = "Examples per forward pass when evaluating and predicting.", DefaultValueFactory = _ => 32, HelpName = "N" };
+    private readonly Option<bool> useRDrop = new("--use-rdrop") { Description = "R-Drop: a second forward pass and a KL term between the two predictions." };
+    private readonly Option<double> alphaRDrop = new("--alpha-rdrop") { Description = "Weight of the R-Drop term.", DefaultValueFactory = _ => 5.0, HelpName = "W" };
+    private readonly Option<bool> useRgl = new("--use-rgl") { Description = "RGL: a relation-graph term that pulls examples of one label together." };
+    private readonly Option<double> alphaRgl = new("--alpha-rgl") { Description = "Weight of the RGL term.", DefaultValueFactory = _ => 0.5, HelpName = "W" };
+    private readonly Option<bool> freezePlm = new("--freeze-plm") { Description = "Train only the prompt and verbalizer." };
+    private readonly Option<bool> freezeDropout = new("--freeze-dropout") { Description = "Freeze the pretrained model and switch its dropout off." };
+    private readonly Option<int> patience = new("--early-stopping-patience") { Description = "Stop after N evaluations without improvement (0 = never).", DefaultValueFactory = _ => 4, HelpName = "N" };
+    private readonly Option<int> seed = new("--seed") { Description = "Seed of initialisation, data order and dropout (same seed, same model on the CPU).", DefaultValueFactory = _ => 42, HelpName = "N" };
+    private readonly Option<string> resume = new("--resume-from-checkpoint") { Description = "Continue an interrupted run from a checkpoint-N folder, or 'latest' for the newest complete one in --output-dir. Give the original options.", HelpName = "DIR|latest" };
+    private readonly Option<bool> overwrite = new("--overwrite-output-dir") { Description = "Delete the checkpoints of an earlier run in --output-dir and start afresh." };
+    private readonly Option<string> device = new("--device") { Description = "cpu, or gpu (CUDA device 0; fails when no GPU is usable).", DefaultValueFactory = _ => "cpu", HelpName = "cpu|gpu" };
+    private readonly Option<int> threads = new("--threads") { Description = "CPU threads for TorchSharp (0 = its default).", HelpName = "N" };
+    private readonly Option<string> exportPrecision = new("--export-precision") { Description = "ONNX export: fp32 (same numbers as training), int8 (smaller, faster on CPU) or fp16 (GPU).", DefaultValueFactory = _ => "fp32", HelpName = "fp32|int8|fp16" };
+    private readonly Option<string> trainFile = new("--train-file") { Description = "Training split inside --data-dir.", DefaultValueFactory = _ => "train.txt", HelpName = "NAME" };
+    private readonly Option<string> devFile = new("--dev-file") { Description = "Validation split inside --data-dir.", DefaultValueFactory = _ => "dev.txt", HelpName = "NAME" };
+    private readonly Option<string> testFile = new("--test-file") { Description = "Test split inside --data-dir.", DefaultValueFactory = _ => "test.txt", HelpName = "NAME" };
+
+    private readonly TextWriter stdout;
+    private readonly CancellationToken externalCancellation;
+
+    public TrainCommand(TextWriter stdout, CancellationToken cancellation)
+        : base("train", "Prompt learning on a PaddleNLP data folder (PaddleNLP's few-shot train.py): --do-train, --do-eval, --do-predict, --do-export. " +
+                        "Ctrl+C stops the run; --resume-from-checkpoint latest continues it exactly.")
+    {
+        this.stdout = stdout;
+        externalCancellation = cancellation;
+        verbalizer.AcceptOnlyFromAmong("soft", "manual", "per-char");
+        softEncoder.AcceptOnlyFromAmong("lstm", "mlp", "none");
+        device.AcceptOnlyFromAmong("cpu", "gpu");
+        exportPrecision.AcceptOnlyFromAmong("fp32", "int8", "fp16");
+        Positive(trainBatch, evalBatch, loggingSteps);
+        NonNegative(epochs, evalSteps, saveSteps, saveTotalLimit, patience, threads, warmupSteps);
+        Validate(maxSteps, v => v == -1 || v >= 0, "must be -1 (use --num-train-epochs) or at least 0");
+        Validate(maxSeqLength, v => v >= 8, "must be at least 8");
+        Validate(encoderHiddenSize, v => v is null or > 0, "must be positive");
+        foreach (var rate in new[] { learningRate, pptLearningRate }) Validate(rate, v => v > 0, "must be positive");
+        foreach (var w in new[] { weightDecay, alphaRDrop, alphaRgl }) Validate(w, v => v >= 0, "must not be negative");
+        foreach (var o in new Option[] { dataDir, outputDir, modelPath, prompt, verbalizer, softEncoder, encoderHiddenSize, maxSeqLength, learningRate,
+                     pptLearningRate, weightDecay, warmupSteps, doTrain, doEval, doPredict, doExport, maxSteps, epochs, evalSteps, loggingSteps, saveSteps,
+                     saveTotalLimit, trainBatch, evalBatch, useRDrop, alphaRDrop, useRgl, alphaRgl, freezePlm, freezeDropout, patience, seed, resume,
+                     overwrite, device, threads, exportPrecision, trainFile, devFile, testFile })
+            Options.Add(o);
+        SetAction(Execute);
+    }
+
+    private int Execute(ParseResult parsed)
+    {
+        bool train = parsed.GetValue(doTrain), eval = parsed.GetValue(doEval), predict = parsed.GetValue(doPredict), export = parsed.GetValue(doExport);
+        if (!(train || eval || predict || export))
+            throw new UsageException("nothing to do: give at least one of --do-train, --do-eval, --do-predict, --do-export.");
+        var model = parsed.GetValue(modelPath);
+        if (model is not null && !Directory.Exists(model))
+            throw new UsageException($"--model-name-or-path: folder '{model}' does not exist (models are not downloaded; give a local folder).");
+        var output = parsed.GetValue(outputDir);
+        var folder = FewShotDataFolder.Open(parsed.GetValue(dataDir));
+        // Read every split the run needs now, so a malformed file fails before any training.
+        var trainRows = train ? folder.ReadLabeled(parsed.GetValue(trainFile)) : null;
+        var devName = parsed.GetValue(devFile);
+        var devRows = (train || eval) && folder.Has(devName) ? folder.ReadLabeled(devName) : null;
+        if (eval && devRows is null) throw new UsageException($"--do-eval: '{folder.Path}' has no {devName}.");
+        if (predict) folder.ReadLabeled(parsed.GetValue(testFile));
+
+        var ml = new MLContext(parsed.GetValue(seed));
+        if (parsed.GetValue(device) == "gpu") { ml.GpuDeviceId = 0; ml.FallbackToCpu = false; }
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(externalCancellation);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { if (!cts.IsCancellationRequested) { c.Cancel = true; cts.Cancel(); } });
+
+        TrainedModel trained;
+        try
+        {
+            trained = train ? Train(parsed, ml, folder, trainRows, devRows, output, cts.Token) : TrainedModel.Load(ml, output);
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            var latest = CheckpointFolders.Latest(output, ClassifierTrainingLoop.StateFile);
+            stdout.WriteLine(latest is null
+                ? "interrupted before the first checkpoint; run the command again to start over."
+                : $"interrupted; the last complete checkpoint is {latest}. Add --resume-from-checkpoint latest to the same command to continue.");
+            return PretrainCommand.Interrupted;
+        }
+        using (trained)
+        {
+            if (eval) RunSteps.Evaluate(trained, folder, devName, "eval", output, stdout);
+            if (predict)
+            {
+                var test = RunSteps.Evaluate(trained, folder, parsed.GetValue(testFile), "test", output, stdout);
+                var predictions = Path.Combine(output, RunFiles.TestPredictions);
+                RunSteps.WritePredictions(predictions, test.Rows.Select(r => r.Text).ToList(), test.Predicted, test.Labels);
+                stdout.WriteLine($"wrote {predictions}");
+            }
+            if (export) RunSteps.Export(trained, Path.Combine(output, RunFiles.ExportFolder), RunSteps.ParsePrecision(parsed.GetValue(exportPrecision)), stdout);
+        }
+        return CliApp.Success;
+    }
+
+    private TrainedModel Train(ParseResult parsed, MLContext ml, FewShotDataFolder folder, List<LabeledText> trainRows, List<LabeledText> devRows, string output, CancellationToken cancellation)
+    {
+        Directory.CreateDirectory(output);
+        var resumeFrom = ResolveResume(parsed, output);
+        var log = new TrainingLog(Path.Combine(output, RunFiles.TrainingLog));
+        log.Truncate(resumeFrom is null ? 0 : CheckpointFolders.StepOf(resumeFrom));
+
+        var keyMap = folder.CreateLabelKeyMap(ml);
+        var options = new PromptErnieTrainer.Options
+        {
+            ModelPath = parsed.GetValue(modelPath),
+            Prompt = parsed.GetValue(prompt),
+            LabelWords = folder.LabelWords.ToDictionary(kv => kv.Key, kv => kv.Value),
+            Verbalizer = parsed.GetValue(verbalizer) switch { "manual" => PromptVerbalizerKind.Manual, "per-char" => PromptVerbalizerKind.PerCharacterMask, _ => PromptVerbalizerKind.Soft },
+            SoftEncoder = parsed.GetValue(softEncoder) switch { "lstm" => SoftEncoderKind.Lstm, "mlp" => SoftEncoderKind.Mlp, _ => null },
+            EncoderHiddenSize = parsed.GetValue(encoderHiddenSize),
+            MaxSequenceLength = parsed.GetValue(maxSeqLength),
+            LearningRate = parsed.GetValue(learningRate),
+            PromptLearningRate = parsed.GetValue(pptLearningRate),
+            WeightDecay = parsed.GetValue(weightDecay),
+            WarmupSteps = parsed.GetValue(warmupSteps),
+            MaxSteps = parsed.GetValue(maxSteps),
+            NumberOfEpochs = parsed.GetValue(epochs),
+            EvalSteps = parsed.GetValue(evalSteps),
+            LoggingSteps = parsed.GetValue(loggingSteps),
+            BatchSize = parsed.GetValue(trainBatch),
+            EvalBatchSize = parsed.GetValue(evalBatch),
+            UseRDrop = parsed.GetValue(useRDrop),
+            AlphaRDrop = parsed.GetValue(alphaRDrop),
+            UseRgl = parsed.GetValue(useRgl),
+            AlphaRgl = parsed.GetValue(alphaRgl),
+            FreezePlm = parsed.GetValue(freezePlm),
+            FreezeDropout = parsed.GetValue(freezeDropout),
+            EarlyStoppingPatience = parsed.GetValue(patience),
+            Seed = parsed.GetValue(seed),
+            NumberOfThreads = parsed.GetValue(threads),
+            ValidationSet = devRows is null ? null : keyMap.Transform(ml.Data.LoadFromEnumerable(devRows)),
+            CheckpointDirectory = output,
+            SaveSteps = parsed.GetValue(saveSteps),
+            SaveTotalLimit = parsed.GetValue(saveTotalLimit),
+            ResumeFromCheckpoint = resumeFrom,
+            CancellationToken = cancellation,
+        };
+        var trainData = ml.Data.LoadFromEnumerable(trainRows);
+        stdout.WriteLine($"training on {trainRows.Count} texts ({folder.Labels.Count} labels){(devRows is null ? "" : $", validating on {devRows.Count}")}; " +
+                         $"model {options.ModelPath ?? "bundled ChineseMini"}{(resumeFrom is null ? "" : $"; resuming from {resumeFrom}")}");
+        var transformer = new TrainingDisplay(stdout).Run(progress =>
+        {
+            options.Progress = p => { log.Add(p); progress(p); };
+            return ml.MulticlassClassification.Trainers.PromptErnie(options).Fit(keyMap.Transform(trainData));
+        });
+        var chain = keyMap.Append(transformer);
+        var zip = Path.Combine(output, RunFiles.ModelZip);
+        AtomicFile.Write(zip, s => ml.Model.Save(chain, trainData.Schema, s));
+
+        var report = transformer.TrainingReport;
+        RunFiles.WriteJson(Path.Combine(output, RunFiles.TrainResults), new Dictionary<string, object>
+        {
+            ["global_step"] = report.Steps,
+            ["epoch"] = Math.Round(report.Steps * (double)options.BatchSize / trainRows.Count, 2),
+            ["train_samples"] = trainRows.Count,
+            ["train_runtime"] = Math.Round(report.TrainSeconds, 3),
+            ["train_samples_per_second"] = Math.Round(report.SamplesPerSecond, 2),
+            ["best_step"] = report.BestStep,
+            ["best_eval_accuracy"] = report.BestValidationAccuracy,
+            ["template"] = transformer.Template.ToString(),
+            ["verbalizer"] = transformer.Verbalizer.ToString(),
+            ["model_name_or_path"] = options.ModelPath ?? BundledModel.Resolve(null),
+        });
+        var (loss, accuracy) = log.Read();
+        Plots.TrainingCurves(Path.Combine(output, RunFiles.TrainingCurves), loss, accuracy);
+        stdout.WriteLine($"trained {report.Steps} steps in {report.TrainSeconds:F1} s ({report.SamplesPerSecond:F1} samples/s), kept step {report.BestStep}" +
+                         (double.IsNaN(report.BestValidationAccuracy) ? "" : $" (dev accuracy {report.BestValidationAccuracy:P2})") +
+                         $"; wrote {zip}, {RunFiles.TrainResults}, {RunFiles.TrainingCurves}");
+        return TrainedModel.Wrap(zip, chain);
+    }
+
+    /// <summary>The checkpoint to continue from; refuses to mix a new run into the checkpoints of an earlier one.</summary>
+    private string ResolveResume(ParseResult parsed, string output)
+    {
+        var requested = parsed.GetValue(resume);
+        var existing = CheckpointFolders.Complete(output, ClassifierTrainingLoop.StateFile).ToList();
+        if (parsed.GetValue(overwrite))
+        {
+            if (requested is not null) throw new UsageException("--overwrite-output-dir and --resume-from-checkpoint contradict each other.");
+            foreach (var dir in Directory.EnumerateDirectories(output, CheckpointFolders.Prefix + "*")) Directory.Delete(dir, recursive: true);
+            File.Delete(Path.Combine(output, RunFiles.TrainingLog));
+            return null;
+        }
+        if (requested is null)
+        {
+            if (existing.Count > 0)
+                throw new UsageException($"--output-dir '{output}' already holds checkpoints of an earlier run ({Path.GetFileName(existing[0])}, …). " +
+                                         "Add --resume-from-checkpoint latest to continue it, or --overwrite-output-dir to start afresh.");
+            return null;
+        }
+        if (requested == "latest")
+        {
+            if (existing.Count == 0) stdout.WriteLine($"no complete checkpoint in '{output}' yet: starting from step 0.");
+            return existing.FirstOrDefault();
+        }
+        if (!Directory.Exists(requested)) throw new UsageException($"--resume-from-checkpoint: folder '{requested}' does not exist.");
+        if (!File.Exists(Path.Combine(requested, ClassifierTrainingLoop.StateFile)))
+            throw new UsageException($"--resume-from-checkpoint: '{requested}' is not a complete checkpoint (no {ClassifierTrainingLoop.StateFile}; it may have been interrupted while being written).");
+        return requested;
+    }
+}

@@ -1,0 +1,73 @@
+using ScottPlot;
+
+namespace Microsoft.ML.PromptLearning.Cli.Workflow;
+
+/// <summary>The PNG pictures of a run, drawn with ScottPlot: training curves and confusion-matrix heatmaps.</summary>
+internal static class Plots
+{
+    /// <summary>Training loss (left axis) and dev accuracy (right axis) against the step.</summary>
+    public static void TrainingCurves(string path, IReadOnlyList<(long Step, double Loss)> loss, IReadOnlyList<(long Step, double Accuracy)> accuracy)
+    {
+        var plot = new Plot();
+        if (loss.Count > 0)
+        {
+            var line = plot.Add.Scatter(loss.Select(p => (double)p.Step).ToArray(), loss.Select(p => p.Loss).ToArray());
+            line.LegendText = "training loss";
+        }
+        if (accuracy.Count > 0)
+        {
+            var line = plot.Add.Scatter(accuracy.Select(p => (double)p.Step).ToArray(), accuracy.Select(p => p.Accuracy).ToArray());
+            line.LegendText = "dev accuracy";
+            line.Axes.YAxis = plot.Axes.Right;
+            plot.Axes.Right.Label.Text = "dev accuracy";
+        }
+        plot.Title("Training");
+        plot.XLabel("step");
+        plot.YLabel("loss");
+        plot.ShowLegend(Alignment.UpperCenter);
+        Save(plot, path, 900, 540);
+    }
+
+    /// <summary>Confusion counts (row = true label, column = predicted), with the count written in every non-empty cell.</summary>
+    public static void ConfusionMatrix(string path, string title, IReadOnlyList<IReadOnlyList<double>> counts, IReadOnlyList<string> labels)
+    {
+        int n = labels.Count;
+        var data = new double[n, n];
+        for (int r = 0; r < n; r++)
+            for (int c = 0; c < n; c++) data[r, c] = counts[r][c];
+        var plot = new Plot();
+        var heatmap = plot.Add.Heatmap(data);
+        heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
+        heatmap.Extent = new CoordinateRect(0, n - 1, 0, n - 1);   // cell centres: (r, c) sits at x = c, y = n-1-r (first row on top)
+        plot.Add.ColorBar(heatmap);
+        double max = Math.Max(1, data.Cast<double>().Max());
+        for (int r = 0; r < n; r++)
+            for (int c = 0; c < n; c++)
+                if (data[r, c] > 0)
+                {
+                    var text = plot.Add.Text(data[r, c].ToString("0"), c, n - 1 - r);
+                    text.LabelAlignment = Alignment.MiddleCenter;
+                    text.LabelFontSize = n > 20 ? 8 : 11;
+                    text.LabelFontColor = data[r, c] > max * 0.6 ? Colors.Black : Colors.White;
+                }
+        var positions = Enumerable.Range(0, n).Select(i => (double)i).ToArray();
+        plot.Axes.Bottom.SetTicks(positions, labels.ToArray());
+        plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        plot.Axes.Bottom.MinimumSize = 30 + 6 * labels.Max(l => TextTable.Width(l));
+        plot.Axes.Left.SetTicks(positions, labels.Reverse().ToArray());
+        plot.Title(title);
+        plot.XLabel("predicted");
+        plot.YLabel("true");
+        plot.Axes.SetLimits(-0.5, n - 0.5, -0.5, n - 0.5);
+        int size = Math.Clamp(160 + 42 * n, 480, 1400);
+        Save(plot, path, size + 120, size + 60);
+    }
+
+    private static void Save(Plot plot, string path, int width, int height)
+    {
+        plot.Font.Automatic();   // picks installed fonts that can draw the labels (e.g. Chinese label names)
+        var png = plot.GetImageBytes(width, height, ImageFormat.Png);
+        AtomicFile.WriteAllBytes(path, png);
+    }
+}

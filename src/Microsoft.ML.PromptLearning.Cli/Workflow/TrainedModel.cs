@@ -1,0 +1,56 @@
+namespace Microsoft.ML.PromptLearning.Cli.Workflow;
+
+/// <summary>A saved model zip (label key map + prompt or fine-tune classifier) opened for scoring texts.</summary>
+internal sealed class TrainedModel : IDisposable
+{
+    private TrainedModel(string zip, ITransformer model, ErnieClassifierTransformerBase classifier)
+    {
+        ZipPath = zip;
+        Model = model;
+        Classifier = classifier;
+    }
+
+    public string ZipPath { get; }
+    public ITransformer Model { get; }
+    public ErnieClassifierTransformerBase Classifier { get; }
+    public IReadOnlyList<string> Labels => Classifier.LabelNames;
+
+    public static TrainedModel Wrap(string zip, ITransformer model) => new(zip, model, FindClassifier(model, zip));
+
+    /// <summary>Loads <paramref name="path"/> (a model zip or a train output folder).</summary>
+    public static TrainedModel Load(MLContext ml, string path)
+    {
+        var zip = RunFiles.ResolveModelZip(path);
+        ITransformer model;
+        try { model = ml.Model.Load(zip, out _); }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or InvalidDataException)
+        {
+            throw new InvalidDataException($"'{zip}' is not a readable ML.NET model zip: {e.Message}", e);
+        }
+        return Wrap(zip, model);
+    }
+
+    private static ErnieClassifierTransformerBase FindClassifier(ITransformer model, string zip) => model switch
+    {
+        ErnieClassifierTransformerBase c => c,
+        IEnumerable<ITransformer> chain => chain.OfType<ErnieClassifierTransformerBase>().LastOrDefault()
+            ?? throw new InvalidDataException($"'{zip}' holds no PromptErnie or ErnieTextClassification model."),
+        _ => throw new InvalidDataException($"'{zip}' holds no PromptErnie or ErnieTextClassification model."),
+    };
+
+    /// <summary>Class probabilities per text (batched by length), and the predicted class index.</summary>
+    public (float[][] Probabilities, int[] Predicted) Predict(IReadOnlyList<string> texts)
+    {
+        var probabilities = Classifier.PredictProbabilities(texts);
+        return (probabilities, probabilities.Select(ArgMax).ToArray());
+    }
+
+    internal static int ArgMax(float[] p)
+    {
+        int best = 0;
+        for (int i = 1; i < p.Length; i++) if (p[i] > p[best]) best = i;
+        return best;
+    }
+
+    public void Dispose() => (Classifier as IDisposable)?.Dispose();
+}
