@@ -33,7 +33,9 @@ public class ClassifierTrainingLoopTests
         var probs = ClassifierTrainingLoop.PredictProbabilities(net, valid, 8, CPU, 0);
         double accuracy = valid.Select((e, i) => ClassifierTrainingLoop.ArgMax(probs[i]) == e.Label ? 1.0 : 0.0).Average();
         Assert.Equal(report.BestValidationAccuracy, accuracy);
-        Assert.True(report.History[^1].ValidationAccuracy < report.BestValidationAccuracy || report.History[^1].Step == report.BestStep);
+        // the first evaluation reaching the best accuracy is kept, and training stopped after exactly `patience` evaluations without improvement
+        Assert.Equal(report.History.First(h => h.ValidationAccuracy == report.BestValidationAccuracy).Step, report.BestStep);
+        Assert.Equal(3, report.History.Count(h => h.Step > report.BestStep));
     }
 
     [Fact]
