@@ -34,14 +34,28 @@ public class TrainCommandTests
         return dir;
     }
 
-    /// <summary>Train arguments: <paramref name="steps"/> steps, evaluating and saving 3 times, logging 6 times.</summary>
-    private static string[] TrainArgs(string data, string output, int steps, params string[] extra) => new[]
+    /// <summary>
+    /// Train arguments: <paramref name="steps"/> steps, evaluating and saving 3 times, logging 6 times; <paramref name="extra"/> holds
+    /// flags and option/value pairs that replace or add to these.
+    /// </summary>
+    private static string[] TrainArgs(string data, string output, int steps, params string[] extra)
     {
-        "train", "--data-dir", data, "--output-dir", output, "--model-name-or-path", TestPaths.Fixture("tiny-ernie"),
-        "--prompt", "{'text':'text_a'}{'hard':'主题'}{'mask'}{'mask'}", "--max-seq-length", "32", "--learning-rate", "2e-3", "--ppt-learning-rate", "1e-2",
-        "--per-device-train-batch-size", "4", "--max-steps", $"{steps}", "--eval-steps", $"{steps / 3}", "--save-steps", $"{steps / 3}", "--logging-steps", $"{steps / 6}", "--seed", "5",
-        "--early-stopping-patience", "0", "--threads", "1",
-    }.Concat(extra).ToArray();
+        var options = new List<(string Name, string Value)>
+        {
+            ("--data-dir", data), ("--output-dir", output), ("--model-name-or-path", TestPaths.Fixture("tiny-ernie")),
+            ("--prompt", "{'text':'text_a'}{'hard':'主题'}{'mask'}{'mask'}"), ("--max-seq-length", "32"), ("--learning-rate", "2e-3"),
+            ("--ppt-learning-rate", "1e-2"), ("--per-device-train-batch-size", "4"), ("--max-steps", $"{steps}"), ("--eval-steps", $"{steps / 3}"),
+            ("--save-steps", $"{steps / 3}"), ("--logging-steps", $"{steps / 6}"), ("--seed", "5"), ("--early-stopping-patience", "0"), ("--threads", "1"),
+        };
+        for (int i = 0; i < extra.Length; i++)
+        {
+            bool flag = i + 1 >= extra.Length || extra[i + 1].StartsWith("--", StringComparison.Ordinal);
+            var name = extra[i];
+            options.RemoveAll(o => o.Name == name);
+            options.Add((name, flag ? null : extra[++i]));
+        }
+        return new[] { "train" }.Concat(options.SelectMany(o => o.Value is null ? new[] { o.Name } : new[] { o.Name, o.Value })).ToArray();
+    }
 
     [Fact]
     public void TrainEvalPredictExportInferWritesEveryArtefact()
@@ -154,6 +168,43 @@ public class TrainCommandTests
         using var b = JsonDocument.Parse(File.ReadAllText(Path.Combine(resumed, "checkpoint-12", "trainer_state.json")));
         Assert.Equal(a.RootElement.GetProperty("History").GetRawText(), b.RootElement.GetProperty("History").GetRawText());
         Assert.Equal(a.RootElement.GetProperty("Samples").GetInt64(), b.RootElement.GetProperty("Samples").GetInt64());
+    }
+
+    [Fact]
+    public void ProcessKilledMidRunResumesToTheSameWeights()
+    {
+        using var temp = new TempDirectory();
+        var data = TinyDataFolder(temp.Path);
+        var straight = Path.Combine(temp.Path, "straight");
+        var killed = Path.Combine(temp.Path, "killed");
+        const int steps = 240;   // long enough that the kill lands mid-run
+        string[] Args(string output, params string[] extra) =>
+            TrainArgs(data, output, steps, new[] { "--do-train", "--save-steps", "8", "--save-total-limit", "3" }.Concat(extra).ToArray());
+        Assert.Equal(0, Run(Args(straight)).Code);
+
+        // A separate prompt-learn process, killed with SIGKILL as soon as its second checkpoint is on disk.
+        var cli = Path.Combine(AppContext.BaseDirectory, "prompt-learn.dll");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", new[] { cli }.Concat(Args(killed)))
+            { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["OMP_NUM_THREADS"] = "1";
+        using (var process = System.Diagnostics.Process.Start(start)!)
+        {
+            string line;
+            while ((line = process.StandardOutput.ReadLine()) is not null && !line.Contains("checkpoint-16", StringComparison.Ordinal)) { }
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+            Assert.NotEqual(0, process.ExitCode);
+        }
+        long lastStep = Directory.GetDirectories(killed, "checkpoint-*").Select(d => long.TryParse(Path.GetFileName(d)["checkpoint-".Length..], out var n) ? n : 0).Max();
+        Assert.True(lastStep < steps, "the process finished before it was killed");
+        Assert.False(File.Exists(Path.Combine(killed, "model.zip")));
+
+        var resume = Run(Args(killed, "--resume-from-checkpoint", "latest"));
+        Assert.True(resume.Code == 0, resume.Err + resume.Out);
+        Assert.Contains("resuming from", resume.Out);
+        foreach (var file in new[] { "model_state.safetensors", "best_model_state.safetensors" })
+            AssertSameTensors(Path.Combine(straight, $"checkpoint-{steps}", file), Path.Combine(killed, $"checkpoint-{steps}", file));
+        Assert.Equal(LogWithoutSpeed(straight), LogWithoutSpeed(killed));
     }
 
     [Theory]
