@@ -120,33 +120,12 @@ public sealed class OnnxPredictor : IDisposable
         return result;
     }
 
-    /// <summary>One ONNX Runtime call on examples padded to the longest of them.</summary>
+    /// <summary>One ONNX Runtime call on examples padded to the longest of them (<see cref="PaddedBatchArrays"/>).</summary>
     internal float[][] RunBatch(IReadOnlyList<EncodedExample> batch)
     {
-        int b = batch.Count, t = batch.Max(e => e.Length), m = batch[0].MaskPositions.Length;
-        var ids = new long[b * t];
-        var types = new long[b * t];
-        var mask = new long[b * t];
-        var positions = new long[b * t];
-        var soft = new long[b * t];
-        var masks = new long[b * m];
-        for (int r = 0; r < b; r++)
-        {
-            var e = batch[r];
-            if (e.MaskPositions.Length != m) throw new InvalidOperationException("Every example of a batch must have the same number of [MASK] slots.");
-            for (int i = 0; i < t; i++)
-            {
-                int k = r * t + i;
-                bool real = i < e.Length;
-                ids[k] = real ? e.InputIds[i] : padId;
-                types[k] = real ? e.TokenTypeIds[i] : 0;
-                mask[k] = real ? 1 : 0;
-                positions[k] = real ? (e.PositionIds?[i] ?? i) : 0;
-                soft[k] = real && e.SoftTokenIds is not null ? e.SoftTokenIds[i] : 0;
-            }
-            for (int j = 0; j < m; j++) masks[r * m + j] = e.MaskPositions[j];
-        }
-        long[] shape = [b, t];
+        var a = PaddedBatchArrays.Pad(batch, padId, allInputs: true);
+        int b = a.BatchSize;
+        long[] shape = a.Shape;
         var values = new List<OrtValue>(inputNames.Length);
         try
         {
@@ -154,12 +133,12 @@ public sealed class OnnxPredictor : IDisposable
             {
                 values.Add(name switch
                 {
-                    ErnieOnnxGraph.InputIdsName => OrtValue.CreateTensorValueFromMemory(ids, shape),
-                    ErnieOnnxGraph.AttentionMaskName => OrtValue.CreateTensorValueFromMemory(mask, shape),
-                    ErnieOnnxGraph.TokenTypeIdsName => OrtValue.CreateTensorValueFromMemory(types, shape),
-                    ErnieOnnxGraph.PositionIdsName => OrtValue.CreateTensorValueFromMemory(positions, shape),
-                    ErnieOnnxGraph.SoftTokenIdsName => OrtValue.CreateTensorValueFromMemory(soft, shape),
-                    ErnieOnnxGraph.MaskPositionsName => OrtValue.CreateTensorValueFromMemory(masks, [b, m]),
+                    ErnieOnnxGraph.InputIdsName => OrtValue.CreateTensorValueFromMemory(a.InputIds, shape),
+                    ErnieOnnxGraph.AttentionMaskName => OrtValue.CreateTensorValueFromMemory(a.AttentionMask, shape),
+                    ErnieOnnxGraph.TokenTypeIdsName => OrtValue.CreateTensorValueFromMemory(a.TokenTypeIds, shape),
+                    ErnieOnnxGraph.PositionIdsName => OrtValue.CreateTensorValueFromMemory(a.PositionIds, shape),
+                    ErnieOnnxGraph.SoftTokenIdsName => OrtValue.CreateTensorValueFromMemory(a.SoftTokenIds, shape),
+                    ErnieOnnxGraph.MaskPositionsName => OrtValue.CreateTensorValueFromMemory(a.MaskPositions, a.MaskShape),
                     _ => throw new InvalidDataException($"The model has an input '{name}' that this version of Microsoft.ML.PromptLearning does not feed."),
                 });
             }

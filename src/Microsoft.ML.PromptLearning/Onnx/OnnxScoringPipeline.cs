@@ -143,14 +143,15 @@ internal sealed class OnnxTextEncodingTransformer : RowToRowTransformerBase
             var textGetter = input.GetGetter<ReadOnlyMemory<char>>(input.Schema[textIndex]);
             var pairGetter = pairIndex >= 0 ? input.GetGetter<ReadOnlyMemory<char>>(input.Schema[pairIndex]) : null;
             long cachedPosition = -1;
-            EncodedExample encoded = null;
+            PaddedBatchArrays encoded = null;
             ReadOnlyMemory<char> text = default, pair = default;
             void Ensure()
             {
                 if (cachedPosition == input.Position && encoded is not null) return;
                 textGetter(ref text);
                 pairGetter?.Invoke(ref pair);
-                encoded = parent.encoder.Encode(text.ToString(), pairGetter is null ? null : pair.ToString());
+                // A batch of one row (ApplyOnnxModel runs row by row): nothing is padded, so the pad id does not matter.
+                encoded = PaddedBatchArrays.Pad([parent.encoder.Encode(text.ToString(), pairGetter is null ? null : pair.ToString())], padId: 0, allInputs: true);
                 cachedPosition = input.Position;
             }
             disposer = null;
@@ -171,14 +172,14 @@ internal sealed class OnnxTextEncodingTransformer : RowToRowTransformerBase
             return getters;
         }
 
-        private static long[] Values(EncodedExample e, string input) => input switch
+        private static long[] Values(PaddedBatchArrays e, string input) => input switch
         {
-            ErnieOnnxGraph.InputIdsName => e.InputIds.Select(v => (long)v).ToArray(),
-            ErnieOnnxGraph.AttentionMaskName => Enumerable.Repeat(1L, e.Length).ToArray(),
-            ErnieOnnxGraph.TokenTypeIdsName => e.TokenTypeIds.Select(v => (long)v).ToArray(),
-            ErnieOnnxGraph.PositionIdsName => (e.PositionIds ?? Enumerable.Range(0, e.Length).ToArray()).Select(v => (long)v).ToArray(),
-            ErnieOnnxGraph.SoftTokenIdsName => (e.SoftTokenIds ?? new int[e.Length]).Select(v => (long)v).ToArray(),
-            ErnieOnnxGraph.MaskPositionsName => e.MaskPositions.Select(v => (long)v).ToArray(),
+            ErnieOnnxGraph.InputIdsName => e.InputIds,
+            ErnieOnnxGraph.AttentionMaskName => e.AttentionMask,
+            ErnieOnnxGraph.TokenTypeIdsName => e.TokenTypeIds,
+            ErnieOnnxGraph.PositionIdsName => e.PositionIds,
+            ErnieOnnxGraph.SoftTokenIdsName => e.SoftTokenIds,
+            ErnieOnnxGraph.MaskPositionsName => e.MaskPositions,
             _ => throw new InvalidOperationException($"The ONNX model has an input '{input}' that this version of Microsoft.ML.PromptLearning does not feed."),
         };
 

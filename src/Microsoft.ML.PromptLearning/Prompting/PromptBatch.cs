@@ -1,4 +1,5 @@
 using Microsoft.ML.PromptLearning.Ernie;
+using Microsoft.ML.PromptLearning.Training;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.PromptLearning.Prompting;
@@ -44,40 +45,26 @@ public sealed class PromptBatch
     {
         ArgumentNullException.ThrowIfNull(encodings);
         if (encodings.Count == 0) throw new ArgumentException("A batch needs at least one encoding.", nameof(encodings));
-        int batch = encodings.Count, length = encodings.Max(e => e.Length), masks = encodings[0].MaskPositions.Length;
-        var ids = new long[batch * length];
-        var types = new long[batch * length];
-        var positions = new long[batch * length];
-        var attention = new long[batch * length];
-        var soft = new long[batch * length];
-        var maskPositions = new long[batch * masks];
-        for (int b = 0; b < batch; b++)
+        int masks = encodings[0].MaskPositions.Length;
+        for (int b = 0; b < encodings.Count; b++)
         {
-            var e = encodings[b];
-            if (e.MaskPositions.Length != masks)
-                throw new ArgumentException($"Encoding {b} has {e.MaskPositions.Length} masks but encoding 0 has {masks}; a batch must come from one template.", nameof(encodings));
-            int row = b * length;
-            for (int t = 0; t < length; t++)
-            {
-                bool real = t < e.Length;
-                ids[row + t] = real ? e.InputIds[t] : padId;
-                types[row + t] = real ? e.TokenTypeIds[t] : 0;
-                positions[row + t] = real ? e.PositionIds[t] : 0;
-                attention[row + t] = real ? 1 : 0;
-                soft[row + t] = real ? e.SoftTokenIds[t] : 0;
-            }
-            for (int m = 0; m < masks; m++) maskPositions[b * masks + m] = e.MaskPositions[m];
+            if (encodings[b].MaskPositions.Length != masks)
+                throw new ArgumentException($"Encoding {b} has {encodings[b].MaskPositions.Length} masks but encoding 0 has {masks}; a batch must come from one template.", nameof(encodings));
         }
-        var shape = new long[] { batch, length };
-        bool hasSoft = Array.Exists(soft, id => id != 0);
+        var a = PaddedBatchArrays.Pad(encodings.Select(e => new EncodedExample
+        {
+            InputIds = e.InputIds, TokenTypeIds = e.TokenTypeIds, PositionIds = e.PositionIds, MaskPositions = e.MaskPositions, SoftTokenIds = e.SoftTokenIds,
+        }).ToList(), padId, allInputs: true);
+        var shape = a.Shape;
+        bool hasSoft = Array.Exists(a.SoftTokenIds, id => id != 0);
         device ??= CPU;
         return new PromptBatch(
-            tensor(ids, shape, dtype: int64, device: device),
-            tensor(types, shape, dtype: int64, device: device),
-            tensor(positions, shape, dtype: int64, device: device),
-            tensor(attention, shape, dtype: int64, device: device),
-            tensor(soft, shape, dtype: int64, device: device),
-            tensor(maskPositions, new long[] { batch, masks }, dtype: int64, device: device),
+            tensor(a.InputIds, shape, dtype: int64, device: device),
+            tensor(a.TokenTypeIds, shape, dtype: int64, device: device),
+            tensor(a.PositionIds, shape, dtype: int64, device: device),
+            tensor(a.AttentionMask, shape, dtype: int64, device: device),
+            tensor(a.SoftTokenIds, shape, dtype: int64, device: device),
+            tensor(a.MaskPositions, a.MaskShape, dtype: int64, device: device),
             hasSoft);
     }
 

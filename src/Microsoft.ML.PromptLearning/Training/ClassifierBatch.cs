@@ -25,50 +25,23 @@ internal sealed class ClassifierBatch
     /// <summary>B.</summary>
     public int Size { get; private init; }
 
-    /// <summary>Pads and stacks examples on <paramref name="device"/>.</summary>
+    /// <summary>Pads and stacks examples on <paramref name="device"/> (padding as in <see cref="PaddedBatchArrays"/>).</summary>
     public static ClassifierBatch Collate(IReadOnlyList<EncodedExample> examples, Device device, int padId)
     {
-        int b = examples.Count;
-        int t = examples.Max(e => e.Length);
-        int m = examples[0].MaskPositions.Length;
-        var ids = new long[b * t];
-        var types = new long[b * t];
-        var mask = new long[b * t];
-        bool hasPositions = examples.Any(e => e.PositionIds is not null);
-        bool hasSoft = examples.Any(e => e.SoftTokenIds is not null);
-        var positions = hasPositions ? new long[b * t] : null;
-        var soft = hasSoft ? new long[b * t] : null;
-        var masks = new long[b * m];
-        var labels = new long[b];
+        var a = PaddedBatchArrays.Pad(examples, padId);
+        var labels = examples.Select(e => (long)e.Label).ToArray();
         bool labelled = examples.All(e => e.Label >= 0);
-        for (int r = 0; r < b; r++)
-        {
-            var e = examples[r];
-            if (e.MaskPositions.Length != m) throw new InvalidOperationException("Every example of a batch must have the same number of [MASK] slots.");
-            for (int i = 0; i < t; i++)
-            {
-                int k = r * t + i;
-                bool real = i < e.Length;
-                ids[k] = real ? e.InputIds[i] : padId;
-                types[k] = real ? e.TokenTypeIds[i] : 0;
-                mask[k] = real ? 1 : 0;
-                if (positions is not null) positions[k] = real ? (e.PositionIds?[i] ?? i) : 0;
-                if (soft is not null) soft[k] = real && e.SoftTokenIds is not null ? e.SoftTokenIds[i] : 0;
-            }
-            for (int j = 0; j < m; j++) masks[r * m + j] = e.MaskPositions[j];
-            labels[r] = e.Label;
-        }
-        var shape = new long[] { b, t };
+        var shape = a.Shape;
         return new ClassifierBatch
         {
-            InputIds = tensor(ids, shape, device: device),
-            TokenTypeIds = tensor(types, shape, device: device),
-            AttentionMask = tensor(mask, shape, device: device),
-            PositionIds = positions is null ? null : tensor(positions, shape, device: device),
-            SoftTokenIds = soft is null ? null : tensor(soft, shape, device: device),
-            MaskPositions = tensor(masks, new long[] { b, m }, device: device),
+            InputIds = tensor(a.InputIds, shape, device: device),
+            TokenTypeIds = tensor(a.TokenTypeIds, shape, device: device),
+            AttentionMask = tensor(a.AttentionMask, shape, device: device),
+            PositionIds = a.PositionIds is null ? null : tensor(a.PositionIds, shape, device: device),
+            SoftTokenIds = a.SoftTokenIds is null ? null : tensor(a.SoftTokenIds, shape, device: device),
+            MaskPositions = tensor(a.MaskPositions, a.MaskShape, device: device),
             Labels = labelled ? tensor(labels, device: device) : null,
-            Size = b,
+            Size = a.BatchSize,
         };
     }
 }

@@ -92,6 +92,50 @@ public class PromptErnieTrainerTests
     }
 
     [Fact]
+    public void CrossValidateGivesOneScoredFoldPerSplit()
+    {
+        const int folds = 2;
+        var ml = new MLContext(seed: 1);
+        var rows = TinyTask.Rows(8, seed: 6);
+        var (data, _) = TinyTask.Load(ml, rows);
+        var options = Options(PromptVerbalizerKind.Soft, "这是{'mask'}：{'text':'text_a'}");
+        options.MaxSteps = 4;
+        var results = ml.MulticlassClassification.CrossValidate(data, ml.MulticlassClassification.Trainers.PromptErnie(options), numberOfFolds: folds);
+
+        Assert.Equal(folds, results.Count);
+        Assert.Equal(Enumerable.Range(0, folds), results.Select(r => r.Fold).OrderBy(f => f));
+        long heldOut = 0;
+        foreach (var fold in results)
+        {
+            var m = fold.Metrics;
+            Assert.InRange(m.MicroAccuracy, 0.0, 1.0);
+            Assert.InRange(m.MacroAccuracy, 0.0, 1.0);
+            Assert.False(double.IsNaN(m.LogLoss));
+            Assert.Equal(TinyTask.Labels.Length, m.ConfusionMatrix.NumberOfClasses);
+            Assert.Equal(TinyTask.Labels.Length, m.PerClassLogLoss.Count);
+
+            // The fold's model scored its own test fold: one probability vector per held-out row, and the confusion
+            // matrix counts exactly those rows.
+            var scored = fold.ScoredHoldOutSet;
+            Assert.Equal(TinyTask.Labels.Length, ((VectorDataViewType)scored.Schema["Score"].Type).Size);
+            var scores = scored.GetColumn<float[]>("Score").ToList();
+            var texts = scored.GetColumn<string>("Text").ToList();
+            Assert.NotEmpty(scores);
+            Assert.All(scores, s => Assert.Equal(1.0, s.Sum(), 4));
+            Assert.Equal(scores.Count, m.ConfusionMatrix.Counts.Sum(row => row.Sum()), 6);
+            heldOut += scores.Count;
+
+            // Re-scoring the held-out texts with the fold's model gives the same probabilities and the same metrics.
+            var rescored = fold.Model.Transform(ml.Data.LoadFromEnumerable(texts.Select(t => new TinyTask.Row { Text = t })))
+                .GetColumn<float[]>("Score").ToList();
+            for (int i = 0; i < scores.Count; i++)
+                for (int c = 0; c < scores[i].Length; c++) Assert.Equal(scores[i][c], rescored[i][c], 5);
+            Assert.Equal(m.MicroAccuracy, ml.MulticlassClassification.Evaluate(scored).MicroAccuracy, 10);
+        }
+        Assert.Equal(rows.Count, heldOut);
+    }
+
+    [Fact]
     public void BadLabelWordsAndTemplatesFailClearly()
     {
         var ml = new MLContext(seed: 1);
