@@ -102,7 +102,14 @@ internal sealed class TrainCommand : System.CommandLine.Command
         if (predict) folder.ReadLabeled(parsed.GetValue(testFile));
 
         var ml = new MLContext(parsed.GetValue(seed));
-        if (parsed.GetValue(device) == "gpu") { ml.GpuDeviceId = 0; ml.FallbackToCpu = false; }
+        if (parsed.GetValue(device) == "gpu")
+        {
+            if (!CudaAvailable())
+                throw new InvalidOperationException("--device gpu: no usable CUDA device. This tool ships the CPU build of libtorch; for GPU training reference " +
+                                                    "TorchSharp-cuda-linux in an application (MLContext.GpuDeviceId = 0), or use --device cpu.");
+            ml.GpuDeviceId = 0;
+            ml.FallbackToCpu = false;
+        }
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(externalCancellation);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { if (!cts.IsCancellationRequested) { c.Cancel = true; cts.Cancel(); } });
 
@@ -209,6 +216,12 @@ internal sealed class TrainCommand : System.CommandLine.Command
                          (double.IsNaN(report.BestValidationAccuracy) ? "" : $" (dev accuracy {report.BestValidationAccuracy:P2})") +
                          $"; wrote {zip}, {RunFiles.TrainResults}, {RunFiles.TrainingCurves}");
         return TrainedModel.Wrap(zip, chain);
+    }
+
+    private static bool CudaAvailable()
+    {
+        try { return TorchSharp.torch.cuda.is_available(); }
+        catch (Exception) { return false; }
     }
 
     /// <summary>The checkpoint to continue from; refuses to mix a new run into the checkpoints of an earlier one.</summary>

@@ -14,6 +14,8 @@ internal sealed class TrainingDisplay
     private readonly bool interactive;
     private ProgressTask task;
     private double smoothedLoss = double.NaN;
+    private readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
+    private long firstStep = -1;
 
     public TrainingDisplay(TextWriter output)
     {
@@ -44,15 +46,23 @@ internal sealed class TrainingDisplay
         task.Value = p.Step;
         if (p.Kind == TrainingEventKind.Step) smoothedLoss = double.IsNaN(smoothedLoss) ? p.Loss : 0.9 * smoothedLoss + 0.1 * p.Loss;
         task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-            $"step {p.Step}/{p.TotalSteps} loss {smoothedLoss:F4} lr {p.LearningRate:E2} {p.SamplesPerSecond:F1} samples/s"));
+            $"step {p.Step}/{p.TotalSteps} {StepsPerSecond(p.Step):F2} it/s loss {smoothedLoss:F4} lr {p.LearningRate:E2}"));
         var line = Describe(p);
         if (line is not null) AnsiConsole.MarkupLine(Markup.Escape(line));
     }
 
+    /// <summary>Steps per second in this process (a resumed run starts counting at its first step).</summary>
+    private double StepsPerSecond(long step)
+    {
+        if (firstStep < 0) { firstStep = step - 1; clock.Restart(); }
+        return (step - firstStep) / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
+    }
+
     private void OnPlain(TrainingProgress p)
     {
+        double itPerSecond = p.Kind == TrainingEventKind.Step || p.Kind == TrainingEventKind.Log ? StepsPerSecond(p.Step) : 0;
         var line = p.Kind == TrainingEventKind.Log
-            ? string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.TotalSteps} epoch {p.Epoch} loss {p.Loss:F4} lr {p.LearningRate:E2} {p.SamplesPerSecond:F1} samples/s")
+            ? string.Create(CultureInfo.InvariantCulture, $"step {p.Step}/{p.TotalSteps} epoch {p.Epoch} loss {p.Loss:F4} lr {p.LearningRate:E2} {itPerSecond:F2} it/s {p.SamplesPerSecond:F1} samples/s")
             : Describe(p);
         if (line is null) return;
         output.WriteLine(line);

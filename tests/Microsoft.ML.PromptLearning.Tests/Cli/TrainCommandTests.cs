@@ -244,6 +244,18 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void GpuAskedForWithoutOneFailsClearly()
+    {
+        if (TorchSharp.torch.cuda.is_available()) return;   // the CUDA path itself is covered by the GPU tests
+        using var temp = new TempDirectory();
+        var data = TinyDataFolder(temp.Path);
+        var (code, _, stderr) = Run(TrainArgs(data, Path.Combine(temp.Path, "out"), 12, "--do-train", "--device", "gpu"));
+        Assert.Equal(1, code);
+        Assert.Contains("--device gpu: no usable CUDA device", stderr);
+        Assert.False(Directory.Exists(Path.Combine(temp.Path, "out", "checkpoint-4")));
+    }
+
+    [Fact]
     public void HelpExplainsThePaddleNlpOptions()
     {
         var (code, stdout, _) = Run("train", "--help");
