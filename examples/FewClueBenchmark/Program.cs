@@ -1,6 +1,7 @@
 // FewCLUE TNEWS benchmark: zero-shot prompt scoring (no training), prompt learning and fine-tuning on each of the five
 // FewCLUE splits (train_K.txt / dev_K.txt with early stopping on dev, evaluated on test.txt); prints a table and writes JSON.
 //   dotnet run -c Release --project examples/FewClueBenchmark -- --data-dir ../shared/data/fewclue/tnews [--splits 0-4] [--model DIR] [--json]
+//   [--methods zeroShot,prompt,finetune] [--threads N]
 using System.Text.Json.Nodes;
 using Microsoft.ML;
 using Microsoft.ML.PromptLearning;
@@ -12,7 +13,8 @@ var ml = new MLContext(seed: o.Seed);
 var keyMap = folder.CreateLabelKeyMap(ml);
 var test = keyMap.Transform(ml.Data.LoadFromEnumerable(folder.ReadLabeled("test.txt")));
 var words = folder.LabelWords.ToDictionary(kv => kv.Key, kv => kv.Value);
-var methods = new[] { "zeroShot", "prompt", "finetune" };
+var methods = o.Methods;
+if (o.Threads > 0) TorchSharp.torch.set_num_threads(o.Threads);
 var results = methods.ToDictionary(m => m, _ => new List<(double Accuracy, double Seconds, double SamplesPerSecond)>());
 
 foreach (int split in o.Splits)
@@ -74,6 +76,8 @@ internal sealed class BenchmarkOptions
     public double LearningRate = 1e-4, HeadLearningRate = 1e-3;
     public bool Json;
     public string Output;
+    public string[] Methods = { "zeroShot", "prompt", "finetune" };
+    public int Threads;
 
     public static BenchmarkOptions Parse(string[] args)
     {
@@ -96,6 +100,12 @@ internal sealed class BenchmarkOptions
                 case "--head-learning-rate": o.HeadLearningRate = double.Parse(Next()); break;
                 case "--seed": o.Seed = int.Parse(Next()); break;
                 case "--output": o.Output = Next(); break;
+                case "--methods":
+                    o.Methods = Next().Split(',');
+                    if (o.Methods.Except(new[] { "zeroShot", "prompt", "finetune" }).FirstOrDefault() is { } bad)
+                        throw new ArgumentException($"unknown method '{bad}' (zeroShot, prompt, finetune)");
+                    break;
+                case "--threads": o.Threads = int.Parse(Next()); break;
                 case "--json": o.Json = true; break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
