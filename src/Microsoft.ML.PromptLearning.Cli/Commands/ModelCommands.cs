@@ -106,6 +106,7 @@ internal sealed class InferCommand : System.CommandLine.Command
     private readonly Option<int> threads = new("--threads") { Description = "ONNX Runtime intra-op threads (0 = one per physical core).", HelpName = "N" };
     private readonly Option<string> output = new("--output", "-o") { Description = "Where to write 'text<TAB>label' lines [default: stdout].", HelpName = "FILE" };
     private readonly Option<string> probabilities = new("--probabilities") { Description = "Also write every label's probability, one JSON object per line.", HelpName = "FILE.jsonl" };
+    private readonly Option<string> profile = new("--profile") { Description = "Write ONNX Runtime's per-operator profile (Chrome-trace JSON) to a file starting with this prefix.", HelpName = "PREFIX" };
     private readonly TextWriter stdout;
 
     public InferCommand(TextWriter stdout) : base("infer", "Score texts with an exported ONNX model on ONNX Runtime (no TorchSharp), like PaddleNLP's infer.py.")
@@ -114,7 +115,7 @@ internal sealed class InferCommand : System.CommandLine.Command
         device.AcceptOnlyFromAmong("cpu", "gpu");
         Positive(batchSize);
         NonNegative(threads);
-        foreach (var o in new Option[] { modelPath, modelPathPrefix, dataDir, file, batchSize, device, threads, output, probabilities }) Options.Add(o);
+        foreach (var o in new Option[] { modelPath, modelPathPrefix, dataDir, file, batchSize, device, threads, output, probabilities, profile }) Options.Add(o);
         SetAction(Execute);
     }
 
@@ -129,8 +130,11 @@ internal sealed class InferCommand : System.CommandLine.Command
         using var predictor = new Onnx.OnnxPredictor(path, new Onnx.OnnxPredictorOptions
         {
             BatchSize = parsed.GetValue(batchSize), IntraOpNumThreads = parsed.GetValue(threads), UseCuda = parsed.GetValue(device) == "gpu",
+            ProfileOutputPrefix = parsed.GetValue(profile),
         });
         var probs = predictor.PredictProbabilities(texts);
+        var profilePath = parsed.GetValue(profile) is null ? null : predictor.EndProfiling();
+        if (profilePath is not null && parsed.GetValue(output) is not null) stdout.WriteLine($"wrote the ONNX Runtime profile to {profilePath}");
         var predicted = probs.Select(TrainedModel.ArgMax).ToArray();
         Predictions.Write(parsed.GetValue(output), parsed.GetValue(probabilities), texts, probs, predicted, predictor.LabelNames, stdout);
         return CliApp.Success;

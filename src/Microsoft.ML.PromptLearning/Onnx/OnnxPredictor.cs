@@ -25,6 +25,12 @@ public sealed class OnnxPredictorOptions
     /// <summary>A vocab.txt for models exported without the embedded vocabulary (checked against the hash in the model).</summary>
     public string VocabularyPath { get; set; }
 
+    /// <summary>
+    /// Write ONNX Runtime's profile (Chrome-trace JSON with the time of every operator call) to a file starting with this
+    /// prefix; the file is completed when the predictor is disposed (see <see cref="OnnxPredictor.EndProfiling"/>). Null = off.
+    /// </summary>
+    public string ProfileOutputPrefix { get; set; }
+
     /// <summary>ONNX Runtime graph optimizations; default all.</summary>
     public GraphOptimizationLevel OptimizationLevel { get; set; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
 }
@@ -157,6 +163,9 @@ public sealed class OnnxPredictor : IDisposable
     }
 
     /// <summary>Releases the ONNX Runtime session.</summary>
+    /// <summary>Ends profiling (with <see cref="OnnxPredictorOptions.ProfileOutputPrefix"/>) and returns the profile file's path.</summary>
+    public string EndProfiling() => session.EndProfiling();
+
     public void Dispose() => session.Dispose();
 
     private static SessionOptions CreateSessionOptions(OnnxPredictorOptions options, out string provider)
@@ -168,6 +177,11 @@ public sealed class OnnxPredictor : IDisposable
             InterOpNumThreads = 1,
             IntraOpNumThreads = Math.Max(0, options.IntraOpNumThreads),
         };
+        if (options.ProfileOutputPrefix is not null)
+        {
+            so.ProfileOutputPathPrefix = options.ProfileOutputPrefix;   // before EnableProfiling, which reads it
+            so.EnableProfiling = true;
+        }
         provider = "CPU";
         if (!options.UseCuda) return so;
         string failure;

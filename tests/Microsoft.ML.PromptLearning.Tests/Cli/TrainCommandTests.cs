@@ -118,8 +118,11 @@ public class TrainCommandTests
         var inferred = Path.Combine(temp.Path, "data-inferred.txt");
         var probabilities = Path.Combine(temp.Path, "data-inferred.jsonl");
         var infer = Run("infer", "--model-path-prefix", Path.Combine(output, "export", "model"), "--data-dir", data, "--batch-size", "4",
-            "--output", inferred, "--probabilities", probabilities);
+            "--output", inferred, "--probabilities", probabilities, "--profile", Path.Combine(temp.Path, "ort-profile"));
         Assert.True(infer.Code == 0, infer.Err);
+        var profile = Directory.GetFiles(temp.Path, "ort-profile*.json").Single();
+        using (var trace = JsonDocument.Parse(File.ReadAllText(profile)))
+            Assert.Contains(trace.RootElement.EnumerateArray(), e => e.TryGetProperty("name", out var n) && n.GetString() == "model_run");
         var dataLines = File.ReadAllLines(Path.Combine(data, "data.txt"));
         Assert.Equal(dataLines.Length, File.ReadAllLines(inferred).Length);
         Assert.Equal(File.ReadAllLines(predicted), File.ReadAllLines(inferred));   // ONNX Runtime agrees with the zip
