@@ -19,7 +19,7 @@ public enum TrainingEventKind
 /// <param name="TotalSteps">Steps the run will take without early stopping.</param>
 /// <param name="Epoch">Completed passes over the training data.</param>
 /// <param name="Loss">Training loss (see <see cref="TrainingEventKind"/>).</param>
-/// <param name="LearningRate">Learning rate of the last step (prompt / head group).</param>
+/// <param name="LearningRate">Learning rate of the last step: the pretrained model's group (the head's when the model is frozen).</param>
 /// <param name="SamplesPerSecond">Training examples per second in this run.</param>
 public sealed record TrainingProgress(TrainingEventKind Kind, long Step, long TotalSteps, int Epoch, double Loss, double LearningRate, double SamplesPerSecond)
 {
