@@ -41,7 +41,8 @@ internal sealed class EvalCommand : TrainedModelCommand
     {
         var folder = FewShotDataFolder.Open(parsed.GetValue(dataDir));
         using var model = Load(parsed, Model);
-        RunSteps.Evaluate(model, folder, parsed.GetValue(split), "eval", parsed.GetValue(outputDir), Stdout);
+        var name = parsed.GetValue(split);
+        RunSteps.Evaluate(model, name, folder.ReadLabeled(name), "eval", parsed.GetValue(outputDir), Stdout);
         return CliApp.Success;
     }
 }
@@ -135,7 +136,7 @@ internal sealed class InferCommand : System.CommandLine.Command
         var probs = predictor.PredictProbabilities(texts);
         var profilePath = parsed.GetValue(profile) is null ? null : predictor.EndProfiling();
         if (profilePath is not null && parsed.GetValue(output) is not null) stdout.WriteLine($"wrote the ONNX Runtime profile to {profilePath}");
-        var predicted = probs.Select(TrainedModel.ArgMax).ToArray();
+        var predicted = probs.Select(Training.ClassifierTrainingLoop.ArgMax).ToArray();
         Predictions.Write(parsed.GetValue(output), parsed.GetValue(probabilities), texts, probs, predicted, predictor.LabelNames, stdout);
         return CliApp.Success;
     }

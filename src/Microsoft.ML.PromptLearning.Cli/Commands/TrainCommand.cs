@@ -99,12 +99,13 @@ internal sealed class TrainCommand : System.CommandLine.Command
         var devName = parsed.GetValue(devFile);
         var devRows = (train || eval) && folder.Has(devName) ? folder.ReadLabeled(devName) : null;
         if (eval && devRows is null) throw new UsageException($"--do-eval: '{folder.Path}' has no {devName}.");
-        if (predict) folder.ReadLabeled(parsed.GetValue(testFile));
+        var testName = parsed.GetValue(testFile);
+        var testRows = predict ? folder.ReadLabeled(testName) : null;
 
         var ml = new MLContext(parsed.GetValue(seed));
         if (parsed.GetValue(device) == "gpu")
         {
-            if (!CudaAvailable())
+            if (!TorchDevice.CudaAvailable(0))
                 throw new InvalidOperationException("--device gpu: no usable CUDA device. This tool ships the CPU build of libtorch; for GPU training reference " +
                                                     "TorchSharp-cuda-linux in an application (MLContext.GpuDeviceId = 0), or use --device cpu.");
             ml.GpuDeviceId = 0;
@@ -128,10 +129,10 @@ internal sealed class TrainCommand : System.CommandLine.Command
         }
         using (trained)
         {
-            if (eval) RunSteps.Evaluate(trained, folder, devName, "eval", output, stdout);
+            if (eval) RunSteps.Evaluate(trained, devName, devRows, "eval", output, stdout);
             if (predict)
             {
-                var test = RunSteps.Evaluate(trained, folder, parsed.GetValue(testFile), "test", output, stdout);
+                var test = RunSteps.Evaluate(trained, testName, testRows, "test", output, stdout);
                 var predictions = Path.Combine(output, RunFiles.TestPredictions);
                 RunSteps.WritePredictions(predictions, test.Rows.Select(r => r.Text).ToList(), test.Predicted, test.Labels);
                 stdout.WriteLine($"wrote {predictions}");
@@ -216,12 +217,6 @@ internal sealed class TrainCommand : System.CommandLine.Command
                          (double.IsNaN(report.BestValidationAccuracy) ? "" : $" (dev accuracy {report.BestValidationAccuracy:P2})") +
                          $"; wrote {zip}, {RunFiles.TrainResults}, {RunFiles.TrainingCurves}");
         return TrainedModel.Wrap(zip, chain);
-    }
-
-    private static bool CudaAvailable()
-    {
-        try { return TorchSharp.torch.cuda.is_available(); }
-        catch (Exception) { return false; }
     }
 
     /// <summary>The checkpoint to continue from; refuses to mix a new run into the checkpoints of an earlier one.</summary>

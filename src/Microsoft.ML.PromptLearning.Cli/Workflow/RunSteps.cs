@@ -7,9 +7,9 @@ namespace Microsoft.ML.PromptLearning.Cli.Workflow;
 internal static class RunSteps
 {
     /// <summary>Scores a labelled split; writes <c>{prefix}_results.json</c> and the confusion-matrix picture into <paramref name="outputDir"/>.</summary>
-    public static SplitEvaluation Evaluate(TrainedModel model, FewShotDataFolder folder, string split, string prefix, string outputDir, TextWriter stdout)
+    public static SplitEvaluation Evaluate(TrainedModel model, string split, IReadOnlyList<LabeledText> rows, string prefix, string outputDir, TextWriter stdout)
     {
-        var evaluation = SplitEvaluation.Run(model, split, folder.ReadLabeled(split));
+        var evaluation = SplitEvaluation.Run(model, split, rows);
         evaluation.WriteTable(stdout);
         if (outputDir is null) return evaluation;
         Directory.CreateDirectory(outputDir);

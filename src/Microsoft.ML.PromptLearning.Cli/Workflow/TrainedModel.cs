@@ -1,3 +1,5 @@
+using Microsoft.ML.PromptLearning.Training;
+
 namespace Microsoft.ML.PromptLearning.Cli.Workflow;
 
 /// <summary>A saved model zip (label key map + prompt or fine-tune classifier) opened for scoring texts.</summary>
@@ -42,15 +44,9 @@ internal sealed class TrainedModel : IDisposable
     public (float[][] Probabilities, int[] Predicted) Predict(IReadOnlyList<string> texts)
     {
         var probabilities = Classifier.PredictProbabilities(texts);
-        return (probabilities, probabilities.Select(ArgMax).ToArray());
+        return (probabilities, probabilities.Select(ClassifierTrainingLoop.ArgMax).ToArray());
     }
 
-    internal static int ArgMax(float[] p)
-    {
-        int best = 0;
-        for (int i = 1; i < p.Length; i++) if (p[i] > p[best]) best = i;
-        return best;
-    }
 
     public void Dispose() => (Classifier as IDisposable)?.Dispose();
 }

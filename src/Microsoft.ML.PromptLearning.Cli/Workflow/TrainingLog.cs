@@ -9,16 +9,8 @@ namespace Microsoft.ML.PromptLearning.Cli.Workflow;
 /// </summary>
 internal sealed class TrainingLog(string path)
 {
-    public void Truncate(long step)
-    {
-        if (!File.Exists(path)) return;
-        var kept = File.ReadAllLines(path).Where(l =>
-        {
-            try { return JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt64() <= step; }
-            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException) { return false; }
-        });
-        AtomicFile.WriteAllText(path, string.Concat(kept.Select(l => l + "\n")));
-    }
+    public void Truncate(long step) => StepLog.KeepUpToStep(path, step);
+
 
     public void Add(TrainingProgress p)
     {

@@ -71,7 +71,7 @@ public sealed class MlmPretrainer
             o.Log($"resumed from {resumeDir} at step {state.Step}");
         }
         var stream = new PackedSequenceStream(trainLines, tokenizer, o.SequenceLength, o.Seed, state.Stream, segmenter);
-        TruncateMetrics(state.Step);
+        StepLog.KeepUpToStep(MetricsPath, state.Step);   // rows after the checkpoint are written again
 
         var clock = Stopwatch.StartNew();
         long tokensAtStart = state.TokensSeen;
@@ -251,16 +251,4 @@ public sealed class MlmPretrainer
     private static readonly JsonSerializerOptions MetricsJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     private void AppendMetrics(object row) => File.AppendAllText(MetricsPath, JsonSerializer.Serialize(row, MetricsJson) + "\n");
-
-    /// <summary>Drops metric rows written after the checkpoint we resume from (they will be written again).</summary>
-    private void TruncateMetrics(long step)
-    {
-        if (!File.Exists(MetricsPath)) return;
-        var kept = File.ReadAllLines(MetricsPath).Where(l =>
-        {
-            try { return JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt64() <= step; }
-            catch (JsonException) { return false; }
-        });
-        AtomicFile.WriteAllText(MetricsPath, string.Concat(kept.Select(l => l + "\n")));
-    }
 }

@@ -21,14 +21,18 @@ internal static class TorchDevice
         return Pick(gpu, fallback);
     }
 
+    /// <summary>Whether CUDA device <paramref name="id"/> exists and libtorch can use it (false when the CPU build of libtorch is loaded).</summary>
+    public static bool CudaAvailable(int id)
+    {
+        try { return cuda.is_available() && id < cuda.device_count(); }
+        catch (Exception) { return false; }
+    }
+
     /// <summary>The device for an explicit GPU id (null = CPU) and fallback policy.</summary>
     public static Device Pick(int? gpuDeviceId, bool fallbackToCpu)
     {
         if (gpuDeviceId is null) return CPU;
-        bool available;
-        try { available = cuda.is_available() && gpuDeviceId.Value < cuda.device_count(); }
-        catch (Exception) { available = false; }
-        if (available) return new Device(DeviceType.CUDA, gpuDeviceId.Value);
+        if (CudaAvailable(gpuDeviceId.Value)) return new Device(DeviceType.CUDA, gpuDeviceId.Value);
         if (fallbackToCpu) return CPU;
         throw new InvalidOperationException(
             $"MLContext.GpuDeviceId is {gpuDeviceId} but no usable CUDA device was found. Reference the TorchSharp-cuda-linux (or -windows) " +

@@ -1,19 +1,13 @@
 using System.Text.Json;
 using Microsoft.ML.PromptLearning.Cli;
 
+using static Microsoft.ML.PromptLearning.Tests.Cli.CliRun;
+
 namespace Microsoft.ML.PromptLearning.Tests.Cli;
 
 /// <summary><c>prompt-learn fill-mask</c> end to end through <see cref="CliApp.Run"/>: JSON against the reference fixtures, tables, and every error path.</summary>
 public class FillMaskCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CliApp.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     private static JsonElement ExpectedCase(string fixture, string name) =>
         JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.Fixture(fixture), "expected.json"))).RootElement
             .GetProperty("cases").EnumerateArray().Single(c => c.GetProperty("name").GetString() == name);
@@ -144,16 +138,5 @@ public class FillMaskCommandTests
         Assert.Equal(0, code);
         Assert.Contains("--text-pair", stdout);
         Assert.Contains("--top-k", stdout);
-    }
-
-    private static void AssertOneLineError(int expectedCode, int code, string stdout, string stderr, params string[] fragments)
-    {
-        Assert.Equal(expectedCode, code);
-        Assert.Equal("", stdout);
-        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, "expected one line on stderr, got:\n" + stderr);
-        Assert.StartsWith("prompt-learn: ", lines[0]);
-        Assert.DoesNotContain("   at ", stderr);
-        foreach (var f in fragments) Assert.Contains(f, lines[0]);
     }
 }

@@ -4,21 +4,13 @@ using System.Text.Json.Nodes;
 using Microsoft.ML.PromptLearning.Cli;
 using Microsoft.ML.PromptLearning.Ernie;
 
+using static Microsoft.ML.PromptLearning.Tests.Cli.CliRun;
+
 namespace Microsoft.ML.PromptLearning.Tests.Cli;
 
 /// <summary><c>prompt-learn pretrain</c> end to end on a tiny model: output layout, metrics, automatic resume, Ctrl+C, and the error paths.</summary>
 public class PretrainCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args) => Run(CancellationToken.None, args);
-
-    private static (int Code, string Out, string Err) Run(CancellationToken cancellation, params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = CliApp.Run(args, stdout, stderr, cancellation);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     /// <summary>A copy of the tiny ERNIE fixture's config.json shrunk further (1 layer, hidden 16, 32 positions) and its vocab.txt.</summary>
     private static (string Config, string Vocab, string Corpus) TinySetup(string dir)
     {
@@ -40,23 +32,13 @@ public class PretrainCommandTests
     }
 
     /// <summary>Arguments for the tiny setup; <paramref name="overrides"/> are option/value pairs (or flags) that replace or add to the defaults.</summary>
-    private static string[] TinyArgs(string config, string vocab, string corpus, string output, int maxSteps, params string[] overrides)
-    {
-        var options = new List<(string Name, string Value)>
+    private static string[] TinyArgs(string config, string vocab, string corpus, string output, int maxSteps, params string[] overrides) =>
+        Args("pretrain", new()
         {
             ("--config", config), ("--vocab", vocab), ("--train-file", corpus), ("--output-dir", output), ("--max-steps", maxSteps.ToString()),
             ("--per-device-train-batch-size", "4"), ("--max-seq-length", "24"), ("--learning-rate", "5e-3"), ("--logging-steps", "1"),
             ("--eval-steps", "2"), ("--save-steps", "2"), ("--held-out-every", "7"), ("--seed", "7"),
-        };
-        for (int i = 0; i < overrides.Length; i++)
-        {
-            bool flag = i + 1 >= overrides.Length || overrides[i + 1].StartsWith("--", StringComparison.Ordinal);
-            var name = overrides[i];
-            options.RemoveAll(o => o.Name == name);
-            options.Add((name, flag ? null : overrides[++i]));
-        }
-        return new[] { "pretrain" }.Concat(options.SelectMany(o => o.Value is null ? new[] { o.Name } : new[] { o.Name, o.Value })).ToArray();
-    }
+        }, overrides);
 
     [Fact]
     public void PretrainsATinyModelAndResumesWithMoreSteps()
@@ -271,16 +253,5 @@ public class PretrainCommandTests
         (code, _, stderr) = Run("pretrain", "--model-name-or-path", TestPaths.Fixture("tiny-ernie"), "--train-file", empty, "--output-dir", Path.Combine(dir, "o3"), "--max-seq-length", "32");
         Assert.Equal(CliApp.RuntimeError, code);
         Assert.Equal("prompt-learn: error: The training files contain no text.", stderr.Trim());
-    }
-
-    private static void AssertOneLineError(int expectedCode, int code, string stdout, string stderr, params string[] fragments)
-    {
-        Assert.True(expectedCode == code, $"exit code {code}, stderr: {stderr}");
-        Assert.Equal("", stdout);
-        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, "expected one line on stderr, got:\n" + stderr);
-        Assert.StartsWith("prompt-learn: ", lines[0]);
-        Assert.DoesNotContain("   at ", stderr);
-        foreach (var f in fragments) Assert.Contains(f, lines[0]);
     }
 }

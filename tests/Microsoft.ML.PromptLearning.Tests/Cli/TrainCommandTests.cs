@@ -2,6 +2,8 @@ using System.Text.Json;
 using Microsoft.ML.PromptLearning.Cli;
 using static TorchSharp.torch;
 
+using static Microsoft.ML.PromptLearning.Tests.Cli.CliRun;
+
 namespace Microsoft.ML.PromptLearning.Tests.Cli;
 
 /// <summary>
@@ -10,16 +12,6 @@ namespace Microsoft.ML.PromptLearning.Tests.Cli;
 /// </summary>
 public class TrainCommandTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args) => Run(CancellationToken.None, null, args);
-
-    private static (int Code, string Out, string Err) Run(CancellationToken cancellation, TextWriter stdoutOverride, params string[] args)
-    {
-        var stdout = stdoutOverride ?? new StringWriter();
-        var stderr = new StringWriter();
-        int code = CliApp.Run(args, stdout, stderr, cancellation);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     /// <summary>A PaddleNLP-layout folder of the tiny task: label.txt with label words, train/dev/test splits and unlabeled data.txt.</summary>
     private static string TinyDataFolder(string root)
     {
@@ -38,24 +30,14 @@ public class TrainCommandTests
     /// Train arguments: <paramref name="steps"/> steps, evaluating and saving 3 times, logging 6 times; <paramref name="extra"/> holds
     /// flags and option/value pairs that replace or add to these.
     /// </summary>
-    private static string[] TrainArgs(string data, string output, int steps, params string[] extra)
-    {
-        var options = new List<(string Name, string Value)>
+    private static string[] TrainArgs(string data, string output, int steps, params string[] extra) =>
+        Args("train", new()
         {
             ("--data-dir", data), ("--output-dir", output), ("--model-name-or-path", TestPaths.Fixture("tiny-ernie")),
             ("--prompt", "{'text':'text_a'}{'hard':'主题'}{'mask'}{'mask'}"), ("--max-seq-length", "32"), ("--learning-rate", "2e-3"),
             ("--ppt-learning-rate", "1e-2"), ("--per-device-train-batch-size", "4"), ("--max-steps", $"{steps}"), ("--eval-steps", $"{steps / 3}"),
             ("--save-steps", $"{steps / 3}"), ("--logging-steps", $"{steps / 6}"), ("--seed", "5"), ("--early-stopping-patience", "0"), ("--threads", "1"),
-        };
-        for (int i = 0; i < extra.Length; i++)
-        {
-            bool flag = i + 1 >= extra.Length || extra[i + 1].StartsWith("--", StringComparison.Ordinal);
-            var name = extra[i];
-            options.RemoveAll(o => o.Name == name);
-            options.Add((name, flag ? null : extra[++i]));
-        }
-        return new[] { "train" }.Concat(options.SelectMany(o => o.Value is null ? new[] { o.Name } : new[] { o.Name, o.Value })).ToArray();
-    }
+        }, extra);
 
     [Fact]
     public void TrainEvalPredictExportInferWritesEveryArtefact()
