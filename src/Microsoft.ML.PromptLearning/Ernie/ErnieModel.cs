@@ -23,11 +23,17 @@ public sealed class ErnieInputs
     public Tensor TaskTypeIds { get; init; }
     /// <summary>Word embeddings to use instead of looking up <see cref="InputIds"/> (float <c>[B, T, H]</c>); soft prompts use this.</summary>
     public Tensor InputsEmbeds { get; init; }
+    /// <summary>
+    /// Positions whose output is needed (int64 <c>[B, M]</c>); null = all. When given, the last layer runs only there
+    /// (attending over the whole sequence) and <see cref="ErnieOutput.LastHiddenState"/> is <c>[B, M, H]</c>. Heads that
+    /// read a few positions ([MASK] slots, [CLS]) save most of the last layer's work this way.
+    /// </summary>
+    public Tensor OutputPositions { get; init; }
 }
 
 /// <summary>What the encoder returns.</summary>
-/// <param name="LastHiddenState">Output of the last layer <c>[B, T, H]</c>.</param>
-/// <param name="PooledOutput">tanh(dense(first token)) <c>[B, H]</c>.</param>
+/// <param name="LastHiddenState">Output of the last layer <c>[B, T, H]</c>, or <c>[B, M, H]</c> with <see cref="ErnieInputs.OutputPositions"/>.</param>
+/// <param name="PooledOutput">tanh(dense(first returned position)) <c>[B, H]</c>: [CLS] unless output positions say otherwise.</param>
 /// <param name="HiddenStates">Embedding output followed by every layer's output (L + 1 tensors <c>[B, T, H]</c>).</param>
 public sealed record ErnieOutput(Tensor LastHiddenState, Tensor PooledOutput, IReadOnlyList<Tensor> HiddenStates);
 
@@ -105,16 +111,17 @@ public sealed class ErnieSelfAttention : nn.Module
 
     /// <param name="hidden"><c>[B, T, H]</c></param>
     /// <param name="additiveMask"><c>[B, 1, 1, T]</c>: 0 where a key may be attended, a large negative number where not; or null.</param>
-    internal Tensor forward(Tensor hidden, Tensor additiveMask)
+    /// <summary>Self-attention of <paramref name="queries"/> (<c>[B, Q, H]</c>; Q = T when they are the hidden states themselves) over all positions of <paramref name="hidden"/>.</summary>
+    internal Tensor forward(Tensor hidden, Tensor additiveMask, Tensor queries)
     {
-        var q = SplitHeads(query.forward(hidden));
-        var k = SplitHeads(key.forward(hidden));
+        var q = SplitHeads(query.forward(queries));                                        // [B, N, Q, D]
+        var k = SplitHeads(key.forward(hidden));                                           // [B, N, T, D]
         var v = SplitHeads(value.forward(hidden));
-        var scores = matmul(q, k.transpose(-1, -2)) / Math.Sqrt(headSize);                // [B, N, T, T]
+        var scores = matmul(q, k.transpose(-1, -2)) / Math.Sqrt(headSize);                // [B, N, Q, T]
         if (additiveMask is not null) scores = scores + additiveMask;
         var probs = dropout.forward(nn.functional.softmax(scores, -1));
-        var context = matmul(probs, v);                                                    // [B, N, T, D]
-        return context.transpose(1, 2).contiguous().view(hidden.shape[0], hidden.shape[1], heads * headSize);  // [B, T, H]
+        var context = matmul(probs, v);                                                    // [B, N, Q, D]
+        return context.transpose(1, 2).contiguous().view(queries.shape[0], queries.shape[1], heads * headSize);  // [B, Q, H]
     }
 }
 
@@ -149,7 +156,7 @@ public sealed class ErnieAttention : nn.Module
         RegisterComponents();
     }
 
-    internal Tensor forward(Tensor hidden, Tensor additiveMask) => output.forward(self.forward(hidden, additiveMask), hidden);
+    internal Tensor forward(Tensor hidden, Tensor additiveMask, Tensor queries) => output.forward(self.forward(hidden, additiveMask, queries), queries);
 }
 
 /// <summary>The feed-forward expansion (HF: <c>intermediate</c>).</summary>
@@ -183,10 +190,11 @@ public sealed class ErnieLayer : nn.Module
         RegisterComponents();
     }
 
-    internal Tensor forward(Tensor hidden, Tensor additiveMask)
+    /// <summary>One layer for <paramref name="queries"/> (<c>[B, Q, H]</c>, by default all positions of <paramref name="hidden"/>).</summary>
+    internal Tensor forward(Tensor hidden, Tensor additiveMask, Tensor queries = null)
     {
-        var attended = attention.forward(hidden, additiveMask);                              // [B, T, H]
-        return output.forward(intermediate.forward(attended), attended);                    // [B, T, H]
+        var attended = attention.forward(hidden, additiveMask, queries ?? hidden);          // [B, Q, H]
+        return output.forward(intermediate.forward(attended), attended);                    // [B, Q, H]
     }
 }
 
@@ -202,12 +210,20 @@ public sealed class ErnieEncoder : nn.Module
     }
 
     /// <summary>Returns the input followed by every layer's output.</summary>
-    internal List<Tensor> forward(Tensor hidden, Tensor additiveMask)
+    /// <summary>
+    /// Runs every layer. With <paramref name="outputPositions"/> (<c>[B, M]</c>) the last layer is computed only at those
+    /// positions, its keys and values still covering the whole sequence, so the last state is <c>[B, M, H]</c>: the same
+    /// numbers as gathering them from the full output, for about a fifth less work when a head reads only a few positions.
+    /// </summary>
+    internal List<Tensor> forward(Tensor hidden, Tensor additiveMask, Tensor outputPositions)
     {
         var states = new List<Tensor>(layer.Count + 1) { hidden };
-        foreach (var l in layer)
+        for (int i = 0; i < layer.Count; i++)
         {
-            hidden = l.forward(hidden, additiveMask);
+            var queries = i == layer.Count - 1 && outputPositions is not null
+                ? hidden.gather(1, outputPositions.unsqueeze(-1).expand(-1, -1, hidden.shape[2]))   // [B, M, H]
+                : null;
+            hidden = layer[i].forward(hidden, additiveMask, queries);
             states.Add(hidden);
         }
         return states;
@@ -266,7 +282,7 @@ public sealed class ErnieModel : nn.Module
             var keep = inputs.AttentionMask.to(hidden.dtype).unsqueeze(1).unsqueeze(2);
             additiveMask = (1.0f - keep) * torch.finfo(hidden.dtype).min;
         }
-        var states = encoder.forward(hidden, additiveMask);
+        var states = encoder.forward(hidden, additiveMask, inputs.OutputPositions);
         var last = states[^1];
         return new ErnieOutput(last, pooler.forward(last), states);
     }

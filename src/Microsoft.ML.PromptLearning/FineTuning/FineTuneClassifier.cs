@@ -35,6 +35,7 @@ internal sealed class FineTuneClassifier : ClassifierNet
         var output = plm.Encode(new ErnieInputs
         {
             InputIds = batch.InputIds, TokenTypeIds = batch.TokenTypeIds, AttentionMask = batch.AttentionMask, PositionIds = batch.PositionIds,
+            OutputPositions = zeros(batch.InputIds.shape[0], 1, dtype: int64, device: batch.InputIds.device),   // only [CLS] is read
         });
         var pooled = output.PooledOutput;                                    // [B, H]
         return new ClassifierOutput(classifier.forward(dropout.forward(pooled)), pooled, null);

@@ -30,8 +30,8 @@ internal static class ErnieOnnxExporter
 
         var builder = new OnnxGraphBuilder("ernie_" + head.Kind.Replace('-', '_') + "_classifier");
         var g = new ErnieOnnxGraph(builder, net.Plm, options.Precision, options.Int8Kernel, head.ExtraInputs);
-        var hidden = g.Encoder(g.Embeddings(head.WordEmbeddings(g)));                                                 // [B, T, H]
-        var logits = head.Logits(g, hidden);                                                                          // [B, C]
+        var rows = g.Encoder(g.Embeddings(head.WordEmbeddings(g)), hidden => head.OutputRows(g, hidden));           // [B, Q, H]
+        var logits = head.Logits(g, rows);                                                                            // [B, C]
         if (g.ComputeType != OnnxType.Float) logits = builder.Node("Cast", [logits], "logits_float", ("to", (long)OnnxType.Float));
         builder.Node("Softmax", [logits], ProbabilitiesName, ("axis", -1L));
         builder.Output(ProbabilitiesName, OnnxType.Float, ErnieOnnxGraph.BatchDim, net.ClassCount);

@@ -237,44 +237,71 @@ internal sealed class ErnieOnnxGraph
         return Builder.Node("Unsqueeze", [additive, LongVector(1, 2)], "attention_bias");                          // [B, 1, 1, T]
     });
 
-    /// <summary>Runs every encoder layer on <paramref name="hidden"/> <c>[B, T, H]</c>; returns the last hidden state.</summary>
-    public string Encoder(string hidden)
+    /// <summary>
+    /// Runs every encoder layer on <paramref name="hidden"/> <c>[B, T, H]</c>. The last layer is computed only for the
+    /// rows <paramref name="outputRows"/> picks from its input (<c>[B, T, H] → [B, Q, H]</c>, e.g. the [MASK] slots),
+    /// attending over all T positions, as <see cref="ErnieInputs.OutputPositions"/> does in TorchSharp; returns <c>[B, Q, H]</c>.
+    /// </summary>
+    public string Encoder(string hidden, Func<string, string> outputRows)
     {
         var mask = AdditiveMask();
-        for (int i = 0; i < Config.NumHiddenLayers; i++) hidden = Layer(hidden, mask, i);
+        for (int i = 0; i < Config.NumHiddenLayers; i++)
+        {
+            var queries = i == Config.NumHiddenLayers - 1 ? outputRows(hidden) : hidden;
+            hidden = Layer(hidden, mask, i, queries == hidden ? null : queries);
+        }
         return hidden;
     }
 
-    private string Layer(string x, string mask, int index)
+    /// <summary>One layer for <paramref name="queries"/> <c>[B, Q, H]</c> (null: every row of <paramref name="x"/> <c>[B, T, H]</c>).</summary>
+    private string Layer(string x, string mask, int index, string queries)
     {
         string p = $"ernie.encoder.layer.{index}.";
         int n = Config.NumAttentionHeads, d = Config.HeadSize;
 
-        // Q, K and V in one product [H, 3H]; 1/√D folded into the query weights (exact for power-of-two D).
+        // Q, K and V in one product [H, 3H] (K and V only, [H, 2H], when the queries are other rows); 1/√D folded into
+        // the query weights (exact for power-of-two D).
         float scale = (float)(1 / Math.Sqrt(d));
         var wq = Data(PlmParameter(p + "attention.self.query.weight")).Select(v => v * scale).ToArray();
         var bq = Data(PlmParameter(p + "attention.self.query.bias")).Select(v => v * scale).ToArray();
-        var wqkv = Transpose([.. wq, .. Data(PlmParameter(p + "attention.self.key.weight")), .. Data(PlmParameter(p + "attention.self.value.weight"))], 3 * H, H);
-        float[] bqkv = [.. bq, .. Data(PlmParameter(p + "attention.self.key.bias")), .. Data(PlmParameter(p + "attention.self.value.bias"))];
-        var qkv = LinearTransposed(x, wqkv, H, 3 * H, bqkv, p + "attention.self.qkv", quantize: true);          // [B, T, 3H]
-        var parts = Builder.NodeMulti("Split", [qkv, LongVector(H, H, H)], [p + "q", p + "k", p + "v"], null, ("axis", -1L));
+        float[] wkv = [.. Data(PlmParameter(p + "attention.self.key.weight")), .. Data(PlmParameter(p + "attention.self.value.weight"))];
+        float[] bkv = [.. Data(PlmParameter(p + "attention.self.key.bias")), .. Data(PlmParameter(p + "attention.self.value.bias"))];
+        string qRows, kRows, vRows;
+        if (queries is null)
+        {
+            var qkv = LinearTransposed(x, Transpose([.. wq, .. wkv], 3 * H, H), H, 3 * H, [.. bq, .. bkv], p + "attention.self.qkv", quantize: true);   // [B, T, 3H]
+            var parts = Builder.NodeMulti("Split", [qkv, LongVector(H, H, H)], [p + "q", p + "k", p + "v"], null, ("axis", -1L));
+            (qRows, kRows, vRows) = (parts[0], parts[1], parts[2]);
+        }
+        else
+        {
+            qRows = LinearTransposed(queries, Transpose(wq, H, H), H, H, bq, p + "attention.self.query", quantize: true);                         // [B, Q, H]
+            var kv = LinearTransposed(x, Transpose(wkv, 2 * H, H), H, 2 * H, bkv, p + "attention.self.kv", quantize: true);                      // [B, T, 2H]
+            var parts = Builder.NodeMulti("Split", [kv, LongVector(H, H)], [p + "k", p + "v"], null, ("axis", -1L));
+            (kRows, vRows) = (parts[0], parts[1]);
+        }
+        var residual = queries ?? x;
         var heads = LongVector(0, 0, n, d);
-        var q = Builder.Node("Transpose", [Builder.Node("Reshape", [parts[0], heads], p + "q4")], p + "q_heads", ("perm", new long[] { 0, 2, 1, 3 }));   // [B, N, T, D]
-        var kT = Builder.Node("Transpose", [Builder.Node("Reshape", [parts[1], heads], p + "k4")], p + "k_heads_t", ("perm", new long[] { 0, 2, 3, 1 })); // [B, N, D, T]
-        var v = Builder.Node("Transpose", [Builder.Node("Reshape", [parts[2], heads], p + "v4")], p + "v_heads", ("perm", new long[] { 0, 2, 1, 3 }));   // [B, N, T, D]
-        var scores = Builder.Node("Add", [Builder.Node("MatMul", [q, kT], p + "scores_raw"), mask], p + "scores");                                      // [B, N, T, T]
+        var q = Builder.Node("Transpose", [Builder.Node("Reshape", [qRows, heads], p + "q4")], p + "q_heads", ("perm", new long[] { 0, 2, 1, 3 }));   // [B, N, Q, D]
+        var kT = Builder.Node("Transpose", [Builder.Node("Reshape", [kRows, heads], p + "k4")], p + "k_heads_t", ("perm", new long[] { 0, 2, 3, 1 })); // [B, N, D, T]
+        var v = Builder.Node("Transpose", [Builder.Node("Reshape", [vRows, heads], p + "v4")], p + "v_heads", ("perm", new long[] { 0, 2, 1, 3 }));   // [B, N, T, D]
+        var scores = Builder.Node("Add", [Builder.Node("MatMul", [q, kT], p + "scores_raw"), mask], p + "scores");                                  // [B, N, Q, T]
         var probs = Builder.Node("Softmax", [scores], p + "attention_probs", ("axis", -1L));
-        var context = Builder.Node("MatMul", [probs, v], p + "context_heads");                                                                           // [B, N, T, D]
-        var merged = Builder.Node("Reshape", [Builder.Node("Transpose", [context], p + "context_t", ("perm", new long[] { 0, 2, 1, 3 })), LongVector(0, 0, H)], p + "context"); // [B, T, H]
+        var context = Builder.Node("MatMul", [probs, v], p + "context_heads");                                                                       // [B, N, Q, D]
+        var merged = Builder.Node("Reshape", [Builder.Node("Transpose", [context], p + "context_t", ("perm", new long[] { 0, 2, 1, 3 })), LongVector(0, 0, H)], p + "context"); // [B, Q, H]
 
         var attnDense = Linear(merged, PlmParameter(p + "attention.output.dense.weight"), PlmParameter(p + "attention.output.dense.bias"), p + "attention.output.dense", quantize: true);
-        var attended = LayerNorm(Builder.Node("Add", [attnDense, x], p + "attention.residual"), p + "attention.output.LayerNorm");                  // [B, T, H]
+        var attended = LayerNorm(Builder.Node("Add", [attnDense, residual], p + "attention.residual"), p + "attention.output.LayerNorm");           // [B, Q, H]
 
         var inter = Linear(attended, PlmParameter(p + "intermediate.dense.weight"), PlmParameter(p + "intermediate.dense.bias"), p + "intermediate.dense", quantize: true);
-        var activated = Activation(inter, p + "intermediate");                                                                                         // [B, T, I]
+        var activated = Activation(inter, p + "intermediate");                                                                                         // [B, Q, I]
         var outDense = Linear(activated, PlmParameter(p + "output.dense.weight"), PlmParameter(p + "output.dense.bias"), p + "output.dense", quantize: true);
-        return LayerNorm(Builder.Node("Add", [outDense, attended], p + "output.residual"), p + "output.LayerNorm");                                  // [B, T, H]
+        return LayerNorm(Builder.Node("Add", [outDense, attended], p + "output.residual"), p + "output.LayerNorm");                                  // [B, Q, H]
     }
+
+    /// <summary>The first token's row, kept as a sequence of one: <c>[B, T, H] → [B, 1, H]</c>.</summary>
+    public string FirstRow(string hidden) =>
+        Builder.Node("Slice", [hidden, LongVector(0), LongVector(1), LongVector(1)], "cls_row");                                                      // [B, 1, H]
 
     /// <summary>tanh(dense(hidden state of the first token)): <c>[B, H]</c>.</summary>
     public string Pooler(string lastHidden)
@@ -301,14 +328,14 @@ internal sealed class ErnieOnnxGraph
         return Builder.Node("Where", [isSoft, soft, wordEmbeddings], "prompt_word_embeddings");                                          // [B, T, H]
     }
 
-    /// <summary>The hidden states at <see cref="MaskPositions"/>: <c>[B, T, H] → [B, M, H]</c> (requires the mask_positions input).</summary>
-    public string GatherAtMasks(string lastHidden)
+    /// <summary>The rows of <paramref name="hidden"/> at <see cref="MaskPositions"/>: <c>[B, T, H] → [B, M, H]</c> (requires the mask_positions input).</summary>
+    public string GatherAtMasks(string hidden)
     {
         if (MaskPositions is null) throw new InvalidOperationException("The graph has no mask_positions input; the head must request OnnxExtraInputs.MaskPositions.");
         var index = Builder.Node("Unsqueeze", [MaskPositions, LongVector(-1)], "mask_index");                                                      // [B, M, 1]
         var shape = Builder.Node("Concat", [Builder.Node("Shape", [MaskPositions], "mask_positions_shape"), LongVector(H)], "mask_gather_shape", ("axis", 0L));
         var expanded = Builder.Node("Expand", [index, shape], "mask_index_expanded");                                                               // [B, M, H]
-        return Builder.Node("GatherElements", [lastHidden, expanded], "mask_hidden", ("axis", 1L));                                                // [B, M, H]
+        return Builder.Node("GatherElements", [hidden, expanded], "mask_hidden", ("axis", 1L));                                                // [B, M, H]
     }
 
     /// <summary>The MLM head's transform (dense → activation → LayerNorm): <c>[..., H] → [..., H]</c>.</summary>

@@ -26,8 +26,14 @@ internal abstract class OnnxClassifierHead
     /// <summary>The word embeddings <c>[B, T, H]</c> fed to the encoder; by default a lookup of input_ids.</summary>
     public virtual string WordEmbeddings(ErnieOnnxGraph g) => g.WordEmbeddings();
 
-    /// <summary>Emits the head; returns the name of the class logits <c>[B, C]</c> in <see cref="ErnieOnnxGraph.ComputeType"/>.</summary>
-    public abstract string Logits(ErnieOnnxGraph g, string lastHidden);
+    /// <summary>
+    /// The rows the head reads, picked from the last layer's input <c>[B, T, H] → [B, Q, H]</c>; the last layer is computed
+    /// only for them. The default keeps every row (Q = T).
+    /// </summary>
+    public virtual string OutputRows(ErnieOnnxGraph g, string hidden) => hidden;
+
+    /// <summary>Emits the head on the last layer's output at <see cref="OutputRows"/> (<c>[B, Q, H]</c>); returns the name of the class logits <c>[B, C]</c> in <see cref="ErnieOnnxGraph.ComputeType"/>.</summary>
+    public abstract string Logits(ErnieOnnxGraph g, string rows);
 
     /// <summary>Adds the head's own metadata (e.g. the template of a prompt model).</summary>
     public virtual void AddMetadata(OnnxGraphBuilder builder) { }
@@ -61,10 +67,12 @@ internal sealed class FineTuneOnnxHead : OnnxClassifierHead
     public override string Kind => "fine-tune";
     public override string InputEncoding => OnnxInputEncoder.TextPairEncoding;
 
-    public override string Logits(ErnieOnnxGraph g, string lastHidden)
+    public override string OutputRows(ErnieOnnxGraph g, string hidden) => g.FirstRow(hidden);                   // [B, 1, H]
+
+    public override string Logits(ErnieOnnxGraph g, string rows)
     {
         var parameters = net.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        var pooled = g.Pooler(lastHidden);                                                                        // [B, H]
+        var pooled = g.Pooler(rows);                                                                              // [B, H]
         return g.Linear(pooled, parameters["classifier.weight"], parameters["classifier.bias"], "classifier", quantize: false);   // [B, C]
     }
 }

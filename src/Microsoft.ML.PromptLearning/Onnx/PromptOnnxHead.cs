@@ -25,9 +25,10 @@ internal sealed class PromptOnnxHead(PromptClassifier net) : OnnxClassifierHead
         return g.SoftPromptWordEmbeddings(g.WordEmbeddings(), vectors, net.Soft.Count);
     }
 
-    public override string Logits(ErnieOnnxGraph g, string lastHidden)
+    public override string OutputRows(ErnieOnnxGraph g, string hidden) => g.GatherAtMasks(hidden);                    // [B, M, H]
+
+    public override string Logits(ErnieOnnxGraph g, string maskHidden)
     {
-        var maskHidden = g.GatherAtMasks(lastHidden);                                                                   // [B, M, H]
         return net.Verbalizer switch
         {
             SoftVerbalizer soft => SoftLogits(g, maskHidden, soft),

@@ -96,7 +96,8 @@ public sealed class PromptBatch
             TokenTypeIds = TokenTypeIds,
             PositionIds = PositionIds,
             AttentionMask = AttentionMask,
+            OutputPositions = MaskPositions,
         });
-        return GatherMaskHidden(output.LastHiddenState);
+        return output.LastHiddenState;                                                           // [B, M, H]
     }
 }

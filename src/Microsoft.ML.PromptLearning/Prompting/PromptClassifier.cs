@@ -45,13 +45,11 @@ internal sealed class PromptClassifier : ClassifierNet, IOnnxExportableClassifie
     {
         var embeds = plm.Ernie.Embeddings.EmbedWords(batch.InputIds);                        // [B, T, H]
         if (soft is not null && batch.SoftTokenIds is not null) embeds = soft.Embed(embeds, batch.SoftTokenIds);
-        var hidden = plm.Encode(new ErnieInputs
+        var maskHidden = plm.Encode(new ErnieInputs
         {
             InputsEmbeds = embeds, TokenTypeIds = batch.TokenTypeIds, PositionIds = batch.PositionIds, AttentionMask = batch.AttentionMask,
-        }).LastHiddenState;                                                                   // [B, T, H]
-        long h = hidden.shape[2];
-        var index = batch.MaskPositions.unsqueeze(-1).expand(-1, -1, h);                      // [B, M, H]
-        var maskHidden = hidden.gather(1, index);                                             // [B, M, H]
+            OutputPositions = batch.MaskPositions,
+        }).LastHiddenState;                                                                   // [B, M, H]
         return new ClassifierOutput(verbalizer.LabelLogits(maskHidden), maskHidden.select(1, 0), maskHidden);
     }
 

@@ -32,6 +32,34 @@ public class ErnieModelTests
     }
 
     [Fact]
+    public void OutputPositionsGiveTheGatheredRowsOfTheFullOutput()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(4);
+        var model = new ErnieForMaskedLM(TinyConfig());
+        model.eval();
+        var ids = Ids(new long[] { 1, 5, 6, 7, 10, 2 }, new long[] { 1, 8, 9, 2, 0, 0 });
+        var mask = Ids(new long[] { 1, 1, 1, 1, 1, 1 }, new long[] { 1, 1, 1, 1, 0, 0 });
+        var positions = Ids(new long[] { 4, 1 }, new long[] { 2, 0 });
+        var full = model.Encode(new ErnieInputs { InputIds = ids, AttentionMask = mask });
+        var rows = model.Encode(new ErnieInputs { InputIds = ids, AttentionMask = mask, OutputPositions = positions });
+        Assert.Equal(new long[] { 2, 2, 32 }, rows.LastHiddenState.shape);
+        var expected = full.LastHiddenState.gather(1, positions.unsqueeze(-1).expand(-1, -1, 32));
+        Assert.True((rows.LastHiddenState - expected).abs().max().item<float>() < 1e-6f);
+        Assert.Equal(new long[] { 2, 32 }, rows.PooledOutput.shape);   // pooled from the first requested row (position 4, position 2)
+        Assert.True((rows.HiddenStates[1] - full.HiddenStates[1]).abs().max().item<float>() == 0f);   // earlier layers are untouched
+
+        var cls = model.Encode(new ErnieInputs { InputIds = ids, AttentionMask = mask, OutputPositions = zeros(2, 1, dtype: int64) });
+        Assert.True((cls.PooledOutput - full.PooledOutput).abs().max().item<float>() < 1e-6f);
+
+        model.train();   // gradients reach the embeddings through the pruned last layer
+        var trained = model.Encode(new ErnieInputs { InputIds = ids, AttentionMask = mask, OutputPositions = positions }).LastHiddenState;
+        var loss = (trained * randn(trained.shape)).sum();   // a plain sum of LayerNorm outputs would be constant
+        loss.backward();
+        Assert.True(model.Ernie.Embeddings.WordEmbeddingWeight.grad.abs().sum().item<float>() > 0);
+    }
+
+    [Fact]
     public void EvalModeIsDeterministicAndTrainModeAppliesDropout()
     {
         using var scope = NewDisposeScope();
