@@ -1,7 +1,9 @@
 // FewCLUE TNEWS benchmark: zero-shot prompt scoring (no training), prompt learning and fine-tuning on each of the five
 // FewCLUE splits (train_K.txt / dev_K.txt with early stopping on dev, evaluated on test.txt); prints a table and writes JSON.
 //   dotnet run -c Release --project examples/FewClueBenchmark -- --data-dir ../shared/data/fewclue/tnews [--splits 0-4] [--model DIR] [--json]
-//   [--methods zeroShot,prompt,finetune] [--threads N]
+//   [--methods zeroShot,prompt,finetune] [--threads N] [--prompt TEMPLATE] [--zero-shot-prompt TEMPLATE]
+// Prompt learning uses a P-tuning style soft template by default; zero-shot scoring needs a template without untrained
+// soft tokens, so it has its own (hard) prompt.
 using System.Text.Json.Nodes;
 using Microsoft.ML;
 using Microsoft.ML.PromptLearning;
@@ -27,7 +29,7 @@ foreach (int split in o.Splits)
         {
             "zeroShot" => ml.MulticlassClassification.Trainers.PromptErnie(new PromptErnieTrainer.Options
             {
-                ModelPath = o.Model, Prompt = o.Prompt, LabelWords = words, Verbalizer = PromptVerbalizerKind.Manual, MaxSteps = 0, NumberOfEpochs = 0,
+                ModelPath = o.Model, Prompt = o.ZeroShotPrompt, LabelWords = words, Verbalizer = PromptVerbalizerKind.Manual, MaxSteps = 0, NumberOfEpochs = 0,
             }),
             "prompt" => ml.MulticlassClassification.Trainers.PromptErnie(new PromptErnieTrainer.Options
             {
@@ -60,6 +62,7 @@ foreach (var method in methods)
     {
         ["mean"] = mean, ["std"] = std, ["perSplit"] = new JsonArray(acc.Select(a => (JsonNode)a).ToArray()),
         ["trainSeconds"] = results[method].Average(r => r.Seconds), ["samplesPerSecond"] = results[method].Average(r => r.SamplesPerSecond),
+        ["template"] = method switch { "zeroShot" => o.ZeroShotPrompt, "prompt" => o.Prompt, _ => null },
     };
 }
 if (o.Output is not null) File.WriteAllText(o.Output, json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
@@ -70,7 +73,8 @@ internal sealed class BenchmarkOptions
     public string DataDir = "../shared/data/fewclue/tnews";
     public int[] Splits = { 0, 1, 2, 3, 4 };
     public string Model;
-    public string Prompt = "这条新闻标题的主题是";
+    public string Prompt = "{'soft'}{'text':'text_a'}{'soft':'这条新闻标题的主题是','encoder':'lstm'}{'mask'}{'mask'}";
+    public string ZeroShotPrompt = "这条新闻标题的主题是";
     public PromptVerbalizerKind Verbalizer = PromptVerbalizerKind.Soft;
     public int MaxSteps = 600, EvalSteps = 30, Patience = 5, BatchSize = 8, Seed = 42;
     public double LearningRate = 1e-4, HeadLearningRate = 1e-3;
@@ -91,6 +95,7 @@ internal sealed class BenchmarkOptions
                 case "--splits": o.Splits = ParseSplits(Next()); break;
                 case "--model": o.Model = Next(); break;
                 case "--prompt": o.Prompt = Next(); break;
+                case "--zero-shot-prompt": o.ZeroShotPrompt = Next(); break;
                 case "--verbalizer": o.Verbalizer = Enum.Parse<PromptVerbalizerKind>(Next(), ignoreCase: true); break;
                 case "--max-steps": o.MaxSteps = int.Parse(Next()); break;
                 case "--eval-steps": o.EvalSteps = int.Parse(Next()); break;
