@@ -14,7 +14,7 @@ public class ModelSpeedTests
         double encoder = 2.0 * 84_934_656 * 1024, attention = 12 * 4.0 * 8 * 128 * 128 * 768, pooler = 2.0 * 8 * 768 * 768;
         double head = 2.0 * 154 * (768 * 768 + 768 * 40000);
         Assert.Equal(encoder + attention + pooler + head, FlopCount.Forward(c, 8, 128, 154));
-        Assert.Equal(188.43, FlopCount.Forward(c, 8, 128, 154) / 1e9, 2);
+        Assert.Equal(188.43, FlopCount.Forward(c, 8, 128, 154) / 1e9, 1e-2);
         Assert.Equal(3 * FlopCount.Forward(c, 8, 128, 154), FlopCount.ForwardBackward(c, 8, 128, 154));
     }
 

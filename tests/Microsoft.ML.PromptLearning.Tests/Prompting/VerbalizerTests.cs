@@ -44,8 +44,8 @@ public class VerbalizerTests
                 pos += ((hao - lse) + (henhao - lse)) / 2;                                     // mean of the label's word log-probs
                 neg += huai - lse;                                                               // masks: product of probabilities = sum of logs
             }
-            Assert.Equal(pos, scores[b * 2], 4);
-            Assert.Equal(neg, scores[b * 2 + 1], 4);
+            Assert.Equal(pos, scores[b * 2], 1e-4);
+            Assert.Equal(neg, scores[b * 2 + 1], 1e-4);
         }
         Assert.Null(verbalizer.RequiredMaskCount);
         Assert.Empty(verbalizer.HeadParameters());
@@ -62,8 +62,8 @@ public class VerbalizerTests
         var h = randn(1, 2, H);
         var (t, e, bias) = Parts(model, h);
         var scores = Floats(verbalizer.LabelLogits(h));
-        Assert.Equal(Logit(t, 0, e, bias, Id("好")), scores[0], 4);
-        Assert.Equal(Math.Max(Logit(t, 0, e, bias, Id("坏")), (Logit(t, 0, e, bias, Id("差")) + Logit(t, 0, e, bias, Id("评"))) / 2), scores[1], 4);
+        Assert.Equal(Logit(t, 0, e, bias, Id("好")), scores[0], 1e-4);
+        Assert.Equal(Math.Max(Logit(t, 0, e, bias, Id("坏")), (Logit(t, 0, e, bias, Id("差")) + Logit(t, 0, e, bias, Id("评"))) / 2), scores[1], 1e-4);
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public class VerbalizerTests
         var expected = stack(new Tensor[] { logp[.., 0], (logp[.., 1] + logp[.., 2]) / 2 }, -1);
         Assert.True(allclose(verbalizer.LabelLogits(h), expected, 1e-5, 1e-5));
         var loss = verbalizer.Loss(h, tensor(new long[] { 0, 1, 1 }));
-        Assert.Equal(nn.functional.cross_entropy(expected, tensor(new long[] { 0, 1, 1 })).item<float>(), loss.item<float>(), 5);
+        Assert.Equal(nn.functional.cross_entropy(expected, tensor(new long[] { 0, 1, 1 })).item<float>(), loss.item<float>(), 1e-5);
     }
 
     [Fact]
@@ -94,8 +94,8 @@ public class VerbalizerTests
         var w = Floats(verbalizer.Decoder.weight);
         for (int k = 0; k < H; k++)
         {
-            Assert.Equal((e[Id("很") * H + k] + e[Id("好") * H + k]) / 2, w[k], 5);           // first word only, tokens averaged
-            Assert.Equal(e[Id("坏") * H + k], w[H + k], 5);
+            Assert.Equal((e[Id("很") * H + k] + e[Id("好") * H + k]) / 2, w[k], 1e-5);           // first word only, tokens averaged
+            Assert.Equal(e[Id("坏") * H + k], w[H + k], 1e-5);
         }
         Assert.All(Floats(verbalizer.Decoder.bias), x => Assert.Equal(0f, x));
         Assert.Equal(2, verbalizer.HeadParameters().Count());
@@ -117,7 +117,7 @@ public class VerbalizerTests
                     sum += c == 0 ? 0.5 : -0.25;
                     for (int k = 0; k < H; k++) sum += t[(b * 3 + m) * H + k] * w[c * H + k];
                 }
-                Assert.Equal(sum / 3, scores[b * 2 + c], 4);
+                Assert.Equal(sum / 3, scores[b * 2 + c], 1e-4);
             }
 
         // Gradients reach the new head and the PLM's transform.
@@ -148,14 +148,14 @@ public class VerbalizerTests
         var scores = Floats(verbalizer.LabelLogits(h));
         for (int b = 0; b < 2; b++)
             for (int c = 0; c < 3; c++)
-                Assert.Equal(LogProb(b * 2, Id(words[c][..1])) + LogProb(b * 2 + 1, Id(words[c][1..])), scores[b * 3 + c], 4);
+                Assert.Equal(LogProb(b * 2, Id(words[c][..1])) + LogProb(b * 2 + 1, Id(words[c][1..])), scores[b * 3 + c], 1e-4);
 
         var labels = tensor(new long[] { 2, 0 });
         double expectedLoss = -(LogProb(0, Id("体")) + LogProb(1, Id("育")) + LogProb(2, Id("汽")) + LogProb(3, Id("车"))) / 4;
-        Assert.Equal(expectedLoss, verbalizer.Loss(h, labels).item<float>(), 4);
+        Assert.Equal(expectedLoss, verbalizer.Loss(h, labels).item<float>(), 1e-4);
 
         var mean = new MaskedLMVerbalizer(verbalizer.LabelWords, model, Tokenizer, MaskAggregation.Mean);
-        Assert.Equal((LogProb(0, Id("财")) + LogProb(1, Id("经"))) / 2, Floats(mean.LabelLogits(h))[1], 4);
+        Assert.Equal((LogProb(0, Id("财")) + LogProb(1, Id("经"))) / 2, Floats(mean.LabelLogits(h))[1], 1e-4);
     }
 
     [Fact]
