@@ -2,6 +2,7 @@
 // FewCLUE splits (train_K.txt / dev_K.txt with early stopping on dev, evaluated on test.txt); prints a table and writes JSON.
 //   dotnet run -c Release --project examples/FewClueBenchmark -- --data-dir ../shared/data/fewclue/tnews [--splits 0-4] [--model DIR] [--json]
 //   [--methods zeroShot,prompt,finetune] [--threads N] [--prompt TEMPLATE] [--zero-shot-prompt TEMPLATE]
+//   [--rdrop ALPHA] [--rgl ALPHA] (prompt learning) [--pooling auto|pooler|cls|mean] (fine-tuning)
 // Prompt learning uses a P-tuning style soft template by default; zero-shot scoring needs a template without untrained
 // soft tokens, so it has its own (hard) prompt.
 using System.Text.Json.Nodes;
@@ -36,11 +37,13 @@ foreach (int split in o.Splits)
                 ModelPath = o.Model, Prompt = o.Prompt, LabelWords = words, Verbalizer = o.Verbalizer, ValidationSet = dev,
                 MaxSteps = o.MaxSteps, EvalSteps = o.EvalSteps, EarlyStoppingPatience = o.Patience, BatchSize = o.BatchSize,
                 LearningRate = o.LearningRate, PromptLearningRate = o.HeadLearningRate, Seed = o.Seed + split,
+                UseRDrop = o.AlphaRDrop > 0, AlphaRDrop = o.AlphaRDrop, UseRgl = o.AlphaRgl > 0, AlphaRgl = o.AlphaRgl,
             }),
             _ => ml.MulticlassClassification.Trainers.ErnieTextClassification(new ErnieTextClassificationTrainer.Options
             {
                 ModelPath = o.Model, ValidationSet = dev, MaxSteps = o.MaxSteps, EvalSteps = o.EvalSteps, EarlyStoppingPatience = o.Patience,
                 BatchSize = o.BatchSize, LearningRate = o.LearningRate, ClassifierLearningRate = o.HeadLearningRate, Seed = o.Seed + split,
+                Pooling = o.Pooling,
             }),
         };
         var model = (ErnieClassifierTransformerBase)estimator.Fit(train);
@@ -63,6 +66,7 @@ foreach (var method in methods)
         ["mean"] = mean, ["std"] = std, ["perSplit"] = new JsonArray(acc.Select(a => (JsonNode)a).ToArray()),
         ["trainSeconds"] = results[method].Average(r => r.Seconds), ["samplesPerSecond"] = results[method].Average(r => r.SamplesPerSecond),
         ["template"] = method switch { "zeroShot" => o.ZeroShotPrompt, "prompt" => o.Prompt, _ => null },
+        ["pooling"] = method == "finetune" ? o.Pooling.ToString() : null,
     };
 }
 if (o.Output is not null) File.WriteAllText(o.Output, json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
@@ -77,7 +81,8 @@ internal sealed class BenchmarkOptions
     public string ZeroShotPrompt = "这条新闻标题的主题是";
     public PromptVerbalizerKind Verbalizer = PromptVerbalizerKind.Soft;
     public int MaxSteps = 600, EvalSteps = 30, Patience = 5, BatchSize = 8, Seed = 42;
-    public double LearningRate = 1e-4, HeadLearningRate = 1e-3;
+    public double LearningRate = 1e-4, HeadLearningRate = 1e-3, AlphaRDrop, AlphaRgl;
+    public FineTunePooling Pooling = FineTunePooling.Auto;
     public bool Json;
     public string Output;
     public string[] Methods = { "zeroShot", "prompt", "finetune" };
@@ -104,6 +109,9 @@ internal sealed class BenchmarkOptions
                 case "--learning-rate": o.LearningRate = double.Parse(Next()); break;
                 case "--head-learning-rate": o.HeadLearningRate = double.Parse(Next()); break;
                 case "--seed": o.Seed = int.Parse(Next()); break;
+                case "--rdrop": o.AlphaRDrop = double.Parse(Next()); break;
+                case "--rgl": o.AlphaRgl = double.Parse(Next()); break;
+                case "--pooling": o.Pooling = Enum.Parse<FineTunePooling>(Next(), ignoreCase: true); break;
                 case "--output": o.Output = Next(); break;
                 case "--methods":
                     o.Methods = Next().Split(',');

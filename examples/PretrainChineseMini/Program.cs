@@ -60,7 +60,7 @@ switch (command)
     case "export":
     {
         var loaded = ErnieCheckpoint.Load(outDir);
-        ErnieCheckpoint.Save(loaded.Model, loaded.Tokenizer, package, half: true);
+        ErnieCheckpoint.Save(loaded.Model, loaded.Tokenizer, package, half: true, includePooler: false);   // masked-LM pretraining never trains the pooler
         File.Copy(Path.Combine(outDir, "metrics.jsonl"), Path.Combine(package, "..", "metrics.jsonl"), overwrite: true);
         Console.WriteLine($"exported fp16 model to {package}");
         break;

@@ -34,6 +34,12 @@ public sealed class ErnieTextClassificationTrainer : IEstimator<ErnieTextClassif
     {
         /// <summary>Learning rate of the new classifier layer; null = <see cref="ErnieTrainerOptionsBase.LearningRate"/>.</summary>
         public double? ClassifierLearningRate;
+
+        /// <summary>
+        /// How a text becomes one vector for the classifier. The default, <see cref="FineTunePooling.Auto"/>, uses the
+        /// pretrained pooler on [CLS] when the checkpoint has one and the mean of the token states when it does not.
+        /// </summary>
+        public FineTunePooling Pooling = FineTunePooling.Auto;
     }
 
     private readonly IHost host;
@@ -61,11 +67,14 @@ public sealed class ErnieTextClassificationTrainer : IEstimator<ErnieTextClassif
         var labelColumn = input.Schema[options.LabelColumnName];
         var labelNames = InputColumns.LabelNames(labelColumn);
         var plm = TrainerCore.LoadPlm(host, options);
-        var net = new FineTuneClassifier(plm.Model, labelNames.Length);
+        var pooling = FineTuneClassifier.Resolve(options.Pooling, plm.HasPooler);
+        var net = new FineTuneClassifier(plm.Model, labelNames.Length, pooling);
         var settings = ScoringSettings.From(options, labelNames);
         List<EncodedExample> train, validation = null;
         using (var ch = host.Start("Reading data"))
         {
+            ch.Info(options.Pooling != FineTunePooling.Auto ? $"pooling: {pooling}"
+                : $"pooling: {pooling} (Auto: the checkpoint {(plm.HasPooler ? "has pretrained pooler weights" : "has no pooler weights, so its pooler would be random")})");
             train = TrainerCore.ReadLabelled(host, ch, input, options, "training").Select(r => ErnieTextClassificationTransformer.EncodeRow(plm.Tokenizer, r, options.MaxSequenceLength)).ToList();
             if (options.ValidationSet is not null)
             {
@@ -85,11 +94,14 @@ public sealed class ErnieTextClassificationTransformer : ErnieClassifierTransfor
     internal const string LoaderSignature = "ErnieTextClassifier";
 
     private static VersionInfo GetVersionInfo() => new(
-        modelSignature: "ERNIETXT", verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
+        modelSignature: "ERNIETXT", verWrittenCur: 0x00010002, verReadableCur: 0x00010002, verWeCanReadBack: 0x00010001,   // 0x00010002: pooling
         loaderSignature: LoaderSignature, loaderAssemblyName: typeof(ErnieTextClassificationTransformer).Assembly.FullName);
 
     internal ErnieTextClassificationTransformer(IHostEnvironment env, FineTuneClassifier net, ErnieTokenizer tokenizer, ScoringSettings settings, TrainingReport report)
         : base(env.Register(nameof(ErnieTextClassificationTransformer)), net, tokenizer, settings, report) { }
+
+    /// <summary>How a text becomes the classifier's input vector (never <see cref="FineTunePooling.Auto"/>: resolved when training).</summary>
+    public FineTunePooling Pooling => ((FineTuneClassifier)Net).Pooling;
 
     internal static EncodedExample EncodeRow(ErnieTokenizer tokenizer, TextRow row, int maxLength)
     {
@@ -106,13 +118,16 @@ public sealed class ErnieTextClassificationTransformer : ErnieClassifierTransfor
         ctx.CheckAtModel();
         ctx.SetVersionInfo(GetVersionInfo());
         SaveCommon(ctx);
+        ctx.Writer.Write((int)((FineTuneClassifier)Net).Pooling);
     }
 
     private static ErnieTextClassificationTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         ctx.CheckAtModel(GetVersionInfo());
         var common = LoadCommon(env, ctx);
-        var net = new FineTuneClassifier(new Ernie.ErnieForMaskedLM(common.Config), common.Settings.LabelNames.Length);
+        var pooling = ctx.Header.ModelVerWritten >= 0x00010002 ? (FineTunePooling)ctx.Reader.ReadInt32() : FineTunePooling.Pooler;
+        if (pooling is FineTunePooling.Auto || !Enum.IsDefined(pooling)) throw env.ExceptDecode($"The model zip names an unknown pooling ({(int)pooling}); it is damaged or from a newer version of this package.");
+        var net = new FineTuneClassifier(new Ernie.ErnieForMaskedLM(common.Config), common.Settings.LabelNames.Length, pooling);
         LoadWeights(env, ctx, net);
         return new ErnieTextClassificationTransformer(env, net, common.Tokenizer, common.Settings, null);
     }

@@ -9,7 +9,12 @@ namespace Microsoft.ML.PromptLearning.Ernie;
 /// <param name="Model">The masked language model (on the CPU, in eval mode).</param>
 /// <param name="Tokenizer">The tokenizer built from the folder's vocab.txt.</param>
 /// <param name="Folder">Where it was loaded from.</param>
-public sealed record PretrainedErnie(ErnieForMaskedLM Model, ErnieTokenizer Tokenizer, string Folder);
+/// <param name="HasPooler">
+/// Whether the checkpoint has pooler weights (<c>ernie.pooler.dense.*</c>). Checkpoints pretrained with a sentence-level
+/// task (ERNIE 3.0, bert-base-chinese) have them; masked-LM-only exports (Hugging Face <c>*ForMaskedLM</c>, the bundled
+/// ChineseMini model) do not, and their pooler starts random.
+/// </param>
+public sealed record PretrainedErnie(ErnieForMaskedLM Model, ErnieTokenizer Tokenizer, string Folder, bool HasPooler = true);
 
 /// <summary>
 /// Loads and saves ERNIE/BERT checkpoints in Hugging Face layout: a folder with <c>config.json</c> (or PaddleNLP's
@@ -34,9 +39,9 @@ public static class ErnieCheckpoint
         if (tokenizer.VocabSize > config.VocabSize)
             throw new InvalidDataException($"vocab.txt in '{folder}' has {tokenizer.VocabSize} tokens but config.json says vocab_size {config.VocabSize}; they belong to different models.");
         var model = new ErnieForMaskedLM(config);
-        LoadWeights(model, FindWeights(folder));
+        bool hasPooler = LoadWeights(model, FindWeights(folder));
         model.eval();
-        return new PretrainedErnie(model, tokenizer, folder);
+        return new PretrainedErnie(model, tokenizer, folder, hasPooler);
     }
 
     /// <summary>Reads <c>config.json</c> (or PaddleNLP's <c>model_config.json</c>) of a checkpoint folder.</summary>
@@ -87,15 +92,16 @@ public static class ErnieCheckpoint
     /// a missing pooler (MLM-only exports) and the extras real checkpoints carry (NSP head, <c>position_ids</c> buffers).
     /// Any other missing, unexpected or mis-shaped tensor fails with one error that lists them all.
     /// </summary>
-    public static void LoadWeights(ErnieForMaskedLM model, string weightsPath)
+    /// <returns>Whether the checkpoint had pooler weights (without them the model's pooler keeps its random initialisation).</returns>
+    public static bool LoadWeights(ErnieForMaskedLM model, string weightsPath)
     {
         var state = ReadStateDict(weightsPath);
-        try { LoadStateDict(model, state, weightsPath); }
+        try { return LoadStateDict(model, state, weightsPath); }
         finally { foreach (var t in state.Values) t.Dispose(); }
     }
 
-    /// <summary>Copies tensors (HF names) into the model; see <see cref="LoadWeights"/>.</summary>
-    public static void LoadStateDict(ErnieForMaskedLM model, IReadOnlyDictionary<string, Tensor> state, string source)
+    /// <summary>Copies tensors (HF names) into the model; see <see cref="LoadWeights"/>. Returns whether the pooler weights were there.</summary>
+    public static bool LoadStateDict(ErnieForMaskedLM model, IReadOnlyDictionary<string, Tensor> state, string source)
     {
         var byOurName = new Dictionary<string, Tensor>();
         var unexpected = new List<string>();
@@ -133,19 +139,26 @@ public static class ErnieCheckpoint
         using var _ = no_grad();
         foreach (var (name, p) in parameters)
             if (byOurName.TryGetValue(name, out var t)) p.copy_(t);
+        return parameters.Where(p => p.name.StartsWith("ernie.pooler.", StringComparison.Ordinal)).All(p => byOurName.ContainsKey(p.name));
     }
 
     /// <summary>
     /// Saves a model in HF layout (config.json, vocab.txt, model.safetensors), each file written atomically.
     /// <paramref name="half"/> stores float16 weights (half the size; loading widens them back to float32).
+    /// <paramref name="includePooler"/> = false leaves out the pooler, as Hugging Face's <c>*ForMaskedLM</c> exports do:
+    /// masked-LM pretraining never trains it, and a checkpoint without it tells fine-tuning to pool otherwise
+    /// (<see cref="FineTunePooling.Auto"/>).
     /// </summary>
-    public static void Save(ErnieForMaskedLM model, ErnieTokenizer tokenizer, string folder, bool half = false, IReadOnlyDictionary<string, string> metadata = null)
+    public static void Save(ErnieForMaskedLM model, ErnieTokenizer tokenizer, string folder, bool half = false, IReadOnlyDictionary<string, string> metadata = null, bool includePooler = true)
     {
         Directory.CreateDirectory(folder);
         var prefix = model.Config.ModelType == "bert" ? "bert." : "ernie.";
         var state = new Dictionary<string, Tensor>();
         foreach (var (name, p) in model.named_parameters())
+        {
+            if (!includePooler && name.StartsWith("ernie.pooler.", StringComparison.Ordinal)) continue;
             state[name.StartsWith("ernie.", StringComparison.Ordinal) ? prefix + name["ernie.".Length..] : name] = p;
+        }
         var meta = new Dictionary<string, string> { ["format"] = "pt" };
         if (metadata is not null) foreach (var (k, v) in metadata) meta[k] = v;
         SafeTensors.Save(Path.Combine(folder, WeightsFileName), state, meta, half);

@@ -306,9 +306,21 @@ internal sealed class ErnieOnnxGraph
     /// <summary>tanh(dense(hidden state of the first token)): <c>[B, H]</c>.</summary>
     public string Pooler(string lastHidden)
     {
-        var first = Builder.Node("Gather", [lastHidden, LongScalar(0)], "cls_hidden", ("axis", 1L));                                                 // [B, H]
-        var dense = Linear(first, PlmParameter("ernie.pooler.dense.weight"), PlmParameter("ernie.pooler.dense.bias"), "ernie.pooler.dense", quantize: false);
+        var dense = Linear(FirstToken(lastHidden), PlmParameter("ernie.pooler.dense.weight"), PlmParameter("ernie.pooler.dense.bias"), "ernie.pooler.dense", quantize: false);
         return Builder.Node("Tanh", [dense], "pooled_output");                                                                                        // [B, H]
+    }
+
+    /// <summary>The first token's hidden state without the pooler: <c>[B, Q, H] → [B, H]</c>.</summary>
+    public string FirstToken(string lastHidden) =>
+        Builder.Node("Gather", [lastHidden, LongScalar(0)], "cls_hidden", ("axis", 1L));                                                      // [B, H]
+
+    /// <summary>Mean of the last hidden states <c>[B, T, H]</c> over the positions where attention_mask is 1: <c>[B, H]</c>.</summary>
+    public string MaskedMean(string lastHidden)
+    {
+        var keep = Builder.Node("Unsqueeze", [Builder.Node("Cast", [AttentionMask], "mean_keep", ("to", (long)ComputeType)), LongVector(-1)], "mean_keep_3d");   // [B, T, 1]
+        var sum = Builder.Node("ReduceSum", [Builder.Node("Mul", [lastHidden, keep], "mean_masked"), LongVector(1)], "mean_sum", ("keepdims", 0L));   // [B, H]
+        var count = Builder.Node("Max", [Builder.Node("ReduceSum", [keep, LongVector(1)], "mean_count_raw", ("keepdims", 0L)), Constant(1f)], "mean_count");   // [B, 1]
+        return Builder.Node("Div", [sum, count], "mean_pooled");                                                                                  // [B, H]
     }
 
     // ---- pieces for prompt heads ---------------------------------------------------------------------------------

@@ -57,7 +57,10 @@ internal static class OnnxClassifierHeads
     };
 }
 
-/// <summary>The fine-tune baseline: pooler (tanh(dense([CLS]))) → classifier <c>Linear(H, C)</c>; dropout is the identity at inference.</summary>
+/// <summary>
+/// The fine-tune baseline: pooled vector (pooler tanh(dense([CLS])), [CLS] itself, or the masked mean of all tokens) →
+/// classifier <c>Linear(H, C)</c>; dropout is the identity at inference.
+/// </summary>
 internal sealed class FineTuneOnnxHead : OnnxClassifierHead
 {
     private readonly FineTuneClassifier net;
@@ -67,12 +70,18 @@ internal sealed class FineTuneOnnxHead : OnnxClassifierHead
     public override string Kind => "fine-tune";
     public override string InputEncoding => OnnxInputEncoder.TextPairEncoding;
 
-    public override string OutputRows(ErnieOnnxGraph g, string hidden) => g.FirstRow(hidden);                   // [B, 1, H]
+    // the mean reads every row; the pooler and [CLS] read the first one only
+    public override string OutputRows(ErnieOnnxGraph g, string hidden) => net.Pooling == FineTunePooling.Mean ? hidden : g.FirstRow(hidden);   // [B, T or 1, H]
 
     public override string Logits(ErnieOnnxGraph g, string rows)
     {
         var parameters = net.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        var pooled = g.Pooler(rows);                                                                              // [B, H]
+        var pooled = net.Pooling switch                                                                           // [B, H]
+        {
+            FineTunePooling.Pooler => g.Pooler(rows),
+            FineTunePooling.Cls => g.FirstToken(rows),
+            _ => g.MaskedMean(rows),
+        };
         return g.Linear(pooled, parameters["classifier.weight"], parameters["classifier.bias"], "classifier", quantize: false);   // [B, C]
     }
 }

@@ -27,6 +27,12 @@ public sealed class MlmPretrainer
     private const string StateFile = "trainer_state.json";
     private readonly MlmPretrainingOptions o;
 
+    /// <summary>
+    /// Whether the starting checkpoint had pooler weights. Masked-LM training leaves the pooler untouched, so the outputs keep
+    /// a pretrained pooler and leave out a random one.
+    /// </summary>
+    private bool hasPretrainedPooler;
+
     /// <summary>Creates a pretrainer; nothing runs until <see cref="Run"/>.</summary>
     public MlmPretrainer(MlmPretrainingOptions options)
     {
@@ -126,7 +132,7 @@ public sealed class MlmPretrainer
         if (LatestCheckpoint() is not { } last || ReadState(last).Step != state.Step) SaveCheckpoint(model, tokenizer, optimizer, state);
         if (double.IsNaN(lastEval.Accuracy)) lastEval = Evaluate(model, heldOut, masker);
         model.eval();
-        ErnieCheckpoint.Save(model, tokenizer, o.OutputDir, o.SaveFinalHalf, new Dictionary<string, string> { ["step"] = state.Step.ToString(), ["tokens_seen"] = state.TokensSeen.ToString() });
+        ErnieCheckpoint.Save(model, tokenizer, o.OutputDir, o.SaveFinalHalf, new Dictionary<string, string> { ["step"] = state.Step.ToString(), ["tokens_seen"] = state.TokensSeen.ToString() }, hasPretrainedPooler);
         return new MlmPretrainingResult(state.Step, state.TokensSeen, lastEval.Accuracy, lastEval.Loss, o.OutputDir);
     }
 
@@ -144,6 +150,7 @@ public sealed class MlmPretrainer
         if (o.InitFrom is not null)
         {
             var loaded = ErnieCheckpoint.Load(o.InitFrom);
+            hasPretrainedPooler = loaded.HasPooler;
             return (loaded.Model, loaded.Tokenizer);
         }
         var tokenizer = ErnieTokenizer.FromVocabFile(o.VocabPath);
@@ -232,7 +239,7 @@ public sealed class MlmPretrainer
     {
         var final = CheckpointFolders.Write(o.OutputDir, state.Step, StateFile, dir =>
         {
-            ErnieCheckpoint.Save(model, tokenizer, dir);
+            ErnieCheckpoint.Save(model, tokenizer, dir, includePooler: hasPretrainedPooler);
             optimizer.save_state_dict(Path.Combine(dir, "optimizer.bin"));
         }, () => JsonSerializer.Serialize(state), o.SaveTotalLimit);
         o.Log($"saved {final}");

@@ -29,7 +29,7 @@ internal sealed class OnnxSpeedBench : IDisposable
     {
         manual_seed(seed);
         tokenizer = File.Exists(vocabPath) ? ErnieTokenizer.FromVocabFile(vocabPath) : FallbackTokenizer();
-        net = new FineTuneClassifier(new ErnieForMaskedLM(config), Labels.Length);
+        net = new FineTuneClassifier(new ErnieForMaskedLM(config), Labels.Length, FineTunePooling.Pooler);
         net.eval();
         // Ids of a vocabulary larger than the model are folded into its range: speed does not depend on which ids they are.
         examples = texts.Select(t =>

@@ -271,6 +271,31 @@ public class ErnieCheckpointTests
         loaded.Model.Dispose();
     }
 
+    [Fact]
+    public void ACheckpointSavedWithoutThePoolerSaysSoWhenLoaded()
+    {
+        using var dir = new TempDirectory();
+        var loaded = ErnieCheckpoint.Load(TestPaths.Fixture("tiny-ernie"));
+        Assert.True(loaded.HasPooler);
+        ErnieCheckpoint.Save(loaded.Model, loaded.Tokenizer, dir.Path, includePooler: false);
+        var tensors = SafeTensors.ReadInfo(dir.File(Weights)).Tensors;
+        Assert.DoesNotContain(tensors, t => t.Name.StartsWith("ernie.pooler.", StringComparison.Ordinal));
+        Assert.Contains(tensors, t => t.Name == "ernie.encoder.layer.0.output.dense.weight");
+        var reloaded = ErnieCheckpoint.Load(dir.Path);
+        Assert.False(reloaded.HasPooler);
+        using var _ = no_grad();
+        var inputs = new ErnieInputs { InputIds = tensor(new long[] { 1, 5, 6, 7, 2 }).unsqueeze(0) };
+        Assert.True(Bits(loaded.Model.forward(inputs)).SequenceEqual(Bits(reloaded.Model.forward(inputs))), "the masked LM must not depend on the pooler");
+    }
+
+    [Fact]
+    public void TheBundledModelHasNoPoolerSinceMaskedLmPretrainingNeverTrainedOne()
+    {
+        var folder = Path.Combine(TestPaths.RepoRoot, "src", "Microsoft.ML.PromptLearning.Models.ChineseMini", "model");
+        Assert.DoesNotContain(SafeTensors.ReadInfo(Path.Combine(folder, Weights)).Tensors, t => t.Name.Contains("pooler"));
+        Assert.False(ErnieCheckpoint.Load(folder).HasPooler);
+    }
+
     [PythonTorchTheory]
     [InlineData("tiny-ernie")]
     [InlineData("tiny-bert")]

@@ -37,19 +37,24 @@ public class ErnieTextClassificationTrainerTests
         }
     }
 
-    [Fact]
-    public void SavedZipReloadsWithIdenticalScores()
+    [Theory]
+    [InlineData(FineTunePooling.Auto, FineTunePooling.Pooler)]   // tiny-ernie has pooler weights
+    [InlineData(FineTunePooling.Mean, FineTunePooling.Mean)]
+    public void SavedZipReloadsWithIdenticalScores(FineTunePooling requested, FineTunePooling resolved)
     {
         var ml = new MLContext(seed: 1);
         var (train, keyMap) = TinyTask.Load(ml, TinyTask.Rows(6, seed: 2));
         var options = Options();
         options.MaxSteps = 5;
+        options.Pooling = requested;
         var model = ml.MulticlassClassification.Trainers.ErnieTextClassification(options).Fit(train);
+        Assert.Equal(resolved, model.Pooling);
         var chain = keyMap.Append(model);
         var path = Path.Combine(TestPaths.NewTempDir(), "model.zip");
         var raw = ml.Data.LoadFromEnumerable(TinyTask.Rows(6, seed: 2));
         ml.Model.Save(chain, raw.Schema, path);
         var loaded = ml.Model.Load(path, out _);
+        Assert.Equal(resolved, ((ErnieTextClassificationTransformer)((TransformerChain<ITransformer>)loaded).LastTransformer).Pooling);
         var before = chain.Transform(raw).GetColumn<float[]>("Score").ToList();
         var after = loaded.Transform(raw).GetColumn<float[]>("Score").ToList();
         Assert.Equal(before.Count, after.Count);

@@ -35,6 +35,23 @@ public class ErnieOnnxExporterTests(ITestOutputHelper output)
         Assert.True(diff <= 1e-4, $"max abs difference {diff}");
     }
 
+    [Theory]
+    [InlineData(FineTunePooling.Cls)]
+    [InlineData(FineTunePooling.Mean)]
+    public void EveryPoolingMatchesTorchSharpInFloat32AndStaysCloseInFloat16AndInt8(FineTunePooling pooling)
+    {
+        var (net, tokenizer) = TinyErnieFineTune(pooling: pooling);
+        var examples = Encode(tokenizer, Texts);                              // padded batches: the mean must skip the padding
+        var torch = TorchProbabilities(net, examples, tokenizer.PadId);
+        double fp32 = MaxAbsDiff(torch, OrtProbabilities(Export(net, tokenizer), examples, tokenizer.PadId));
+        double fp16 = MaxAbsDiff(torch, OrtProbabilities(Export(net, tokenizer, OnnxPrecision.Float16), examples, tokenizer.PadId));
+        double int8 = MaxAbsDiff(torch, OrtProbabilities(Export(net, tokenizer, OnnxPrecision.Int8), examples, tokenizer.PadId));
+        output.WriteLine($"{pooling}: max |Δp| fp32 {fp32:E2}, fp16 {fp16:E2}, int8 {int8:E2}");
+        Assert.True(fp32 <= 1e-4, $"fp32 max abs difference {fp32}");
+        Assert.True(fp16 < 0.02 && int8 < 0.03, $"fp16 {fp16}, int8 {int8}");
+        Assert.True(torch.Max(p => p.Max()) > 0.5, "probabilities should be peaked enough to mean something");
+    }
+
     [Fact]
     public void GraphHasDynamicBatchAndSequenceAndTheMetadata()
     {
@@ -61,15 +78,18 @@ public class ErnieOnnxExporterTests(ITestOutputHelper output)
     [PythonOnnxFact]
     public void PassesTheOnnxCheckerInEveryPrecision()
     {
-        var (net, tokenizer) = TinyErnieFineTune();
         var dir = TestPaths.NewTempDir();
-        foreach (var precision in Enum.GetValues<OnnxPrecision>())
+        foreach (var pooling in new[] { FineTunePooling.Pooler, FineTunePooling.Mean })
         {
-            var path = Path.Combine(dir, $"model-{precision}.onnx");
-            File.WriteAllBytes(path, Export(net, tokenizer, precision));
-            var (code, text) = CheckModel(path);
-            output.WriteLine($"{precision}: {text.Trim()}");
-            Assert.True(code == 0, $"onnx.checker rejected the {precision} model: {text}");
+            var (net, tokenizer) = TinyErnieFineTune(pooling: pooling);
+            foreach (var precision in Enum.GetValues<OnnxPrecision>())
+            {
+                var path = Path.Combine(dir, $"model-{pooling}-{precision}.onnx");
+                File.WriteAllBytes(path, Export(net, tokenizer, precision));
+                var (code, text) = CheckModel(path);
+                output.WriteLine($"{pooling} {precision}: {text.Trim()}");
+                Assert.True(code == 0, $"onnx.checker rejected the {pooling} {precision} model: {text}");
+            }
         }
     }
 

@@ -35,10 +35,10 @@ internal static class OnnxTestModels
     };
 
     /// <summary>The tiny-ernie checkpoint with a fine-tune head whose weights are large enough to give peaked probabilities.</summary>
-    public static (FineTuneClassifier Net, ErnieTokenizer Tokenizer) TinyErnieFineTune(int seed = 5)
+    public static (FineTuneClassifier Net, ErnieTokenizer Tokenizer) TinyErnieFineTune(int seed = 5, FineTunePooling pooling = FineTunePooling.Pooler)
     {
         var pretrained = ErnieCheckpoint.Load(TestPaths.Fixture("tiny-ernie"));
-        return (FineTune(pretrained.Model, seed), pretrained.Tokenizer);
+        return (FineTune(pretrained.Model, seed, pooling), pretrained.Tokenizer);
     }
 
     /// <summary>A random model over the tiny-ernie vocabulary with the given architecture switches.</summary>
@@ -62,10 +62,10 @@ internal static class OnnxTestModels
         return (FineTune(plm, seed), tokenizer);
     }
 
-    private static FineTuneClassifier FineTune(ErnieForMaskedLM plm, int seed)
+    private static FineTuneClassifier FineTune(ErnieForMaskedLM plm, int seed, FineTunePooling pooling = FineTunePooling.Pooler)
     {
         manual_seed(seed);
-        var net = new FineTuneClassifier(plm, Labels.Length);
+        var net = new FineTuneClassifier(plm, Labels.Length, pooling);
         using (no_grad())
         {
             foreach (var (name, p) in net.named_parameters())

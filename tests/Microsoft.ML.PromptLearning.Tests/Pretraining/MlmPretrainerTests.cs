@@ -71,5 +71,29 @@ public class MlmPretrainerTests
         Assert.InRange(result.HeldOutAccuracy, 0, 1);
         var reloaded = ErnieCheckpoint.Load(Path.Combine(dir, "out"));
         Assert.Equal(16, reloaded.Model.Config.HiddenSize);
+        // a model pretrained from scratch has a random pooler, which the export leaves out (as HF *ForMaskedLM exports do)
+        Assert.False(reloaded.HasPooler);
+        Assert.DoesNotContain(SafeTensors.ReadInfo(Path.Combine(dir, "out", "model.safetensors")).Tensors, t => t.Name.Contains("pooler"));
+    }
+
+    [Fact]
+    public void ContinuedPretrainingKeepsAPretrainedPoolerUnchanged()
+    {
+        var dir = TestPaths.NewTempDir();
+        var options = Options(Path.Combine(dir, "out"), WriteCorpus(dir), 2);
+        options.Config = null;
+        options.VocabPath = null;
+        options.InitFrom = TestPaths.Fixture("tiny-ernie");
+        new MlmPretrainer(options).Run();
+        var before = Weights(TestPaths.Fixture("tiny-ernie"));
+        var after = Weights(Path.Combine(dir, "out"));
+        var checkpoint = Weights(Directory.GetDirectories(Path.Combine(dir, "out"), "checkpoint-*").Single());
+        foreach (var name in new[] { "ernie.pooler.dense.weight", "ernie.pooler.dense.bias" })
+        {
+            Assert.Equal(before[name], after[name]);                        // masked-LM training does not touch the pooler
+            Assert.Equal(before[name], checkpoint[name]);
+        }
+        Assert.NotEqual(before["ernie.embeddings.word_embeddings.weight"], after["ernie.embeddings.word_embeddings.weight"]);
+        Assert.True(ErnieCheckpoint.Load(Path.Combine(dir, "out")).HasPooler);
     }
 }

@@ -11,7 +11,7 @@ public class ClassifierTrainingLoopTests
     {
         manual_seed(seed);
         var loaded = ErnieCheckpoint.Load(TestPaths.Fixture("tiny-ernie"));
-        var net = new FineTuneClassifier(loaded.Model, 2);
+        var net = new FineTuneClassifier(loaded.Model, 2, FineTunePooling.Pooler);
         EncodedExample Ex(string text, int label) { var e = loaded.Tokenizer.Encode(text); return new EncodedExample { InputIds = e.InputIds, TokenTypeIds = e.TokenTypeIds, Label = label }; }
         var train = new List<EncodedExample> { Ex("学生教育", 0), Ex("大学老师", 0), Ex("经济市场", 1), Ex("公司产品", 1) };
         // validation labels are the opposite of what training teaches: accuracy falls as training proceeds
