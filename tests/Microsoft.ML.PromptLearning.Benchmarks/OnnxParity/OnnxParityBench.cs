@@ -82,7 +82,7 @@ internal static class OnnxParityBench
         foreach (var method in s.Methods)
         {
             using var model = (ErnieClassifierTransformerBase)Estimator(ml, method, s, folder).Fit(train);
-            string template = model is PromptErnieTransformer p ? p.Template.ToString() : "[CLS] text [SEP] → classifier";
+            string template = model is PromptErnieTransformer p ? p.Template.ToString() : $"[CLS] text [SEP] → {((ErnieTextClassificationTransformer)model).Pooling.ToString().ToLowerInvariant()} pooling → classifier";
             log.WriteLine($"{method}: {model.TrainingReport.Steps} steps in {model.TrainingReport.TrainSeconds:F1} s; template {template}");
 
             var torch = model.Transform(test).GetColumn<float[]>("Score").ToArray();
