@@ -31,6 +31,7 @@ internal sealed class PretrainCommand : System.CommandLine.Command
     private readonly Option<double> learningRate = new("--learning-rate") { HelpName = "RATE", Description = "Peak learning rate (AdamW).", DefaultValueFactory = _ => 1e-4 };
     private readonly Option<long?> warmupSteps = new("--warmup-steps") { HelpName = "N", Description = "Linear warmup steps [default: 10% of --max-steps]." };
     private readonly Option<string> lrDecay = new("--lr-decay") { Description = "Learning-rate shape after warmup.", DefaultValueFactory = _ => "linear", HelpName = "linear|cosine|constant" };
+    private readonly Option<double> embeddingLrScale = new("--embedding-lr-scale") { HelpName = "FACTOR", Description = "Multiplier on the word embeddings' learning rate: below 1 limits their drift from the starting checkpoint, 0 freezes them (with an untied decoder the output layer still trains).", DefaultValueFactory = _ => 1.0 };
     private readonly Option<double> weightDecay = new("--weight-decay") { HelpName = "RATE", Description = "AdamW weight decay (not on biases and LayerNorms).", DefaultValueFactory = _ => 0.01 };
     private readonly Option<double> maskProbability = new("--mask-probability") { HelpName = "P", Description = "Fraction of tokens to predict (80% [MASK], 10% random, 10% unchanged).", DefaultValueFactory = _ => 0.15 };
     private readonly Option<bool> wholeWordMasking = new("--whole-word-masking") { Description = "Mask whole Chinese words (jieba segmentation, dictionary included) instead of single characters." };
@@ -64,10 +65,11 @@ internal sealed class PretrainCommand : System.CommandLine.Command
         Validate(maxSeqLength, v => v >= 8, "must be at least 8");
         Validate(learningRate, v => v > 0, "must be positive");
         Validate(weightDecay, v => v >= 0, "must not be negative");
+        Validate(embeddingLrScale, v => v >= 0, "must not be negative");
         Validate(maskProbability, v => v is > 0 and < 1, "must lie between 0 and 1");
         Validate(timeLimit, v => v is null or > 0, "must be positive");
         foreach (var o in new Option[] { model, config, vocab, trainFiles, outputDir, maxSteps, batchSize, accumulation, maxSeqLength, learningRate,
-                     warmupSteps, lrDecay, weightDecay, maskProbability, wholeWordMasking, evalSteps, saveSteps, saveTotalLimit, loggingSteps,
+                     warmupSteps, lrDecay, embeddingLrScale, weightDecay, maskProbability, wholeWordMasking, evalSteps, saveSteps, saveTotalLimit, loggingSteps,
                      heldOutEvery, seed, threads, timeLimit, charVectors, charVectorsTokens, saveHalf })
             Options.Add(o);
         SetAction(Execute);
@@ -169,6 +171,7 @@ internal sealed class PretrainCommand : System.CommandLine.Command
             WarmupSteps = parsed.GetValue(warmupSteps) ?? (long)Math.Round(steps * 0.1),
             Decay = parsed.GetValue(lrDecay) switch { "cosine" => DecayShape.Cosine, "constant" => DecayShape.Constant, _ => DecayShape.Linear },
             WeightDecay = parsed.GetValue(weightDecay),
+            EmbeddingLearningRateScale = parsed.GetValue(embeddingLrScale),
             MaskProbability = parsed.GetValue(maskProbability),
             WholeWordMasking = parsed.GetValue(wholeWordMasking),
             EvalSteps = parsed.GetValue(evalSteps),

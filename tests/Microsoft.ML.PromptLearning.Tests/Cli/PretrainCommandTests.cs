@@ -87,6 +87,25 @@ public class PretrainCommandTests
     }
 
     [Fact]
+    public void EmbeddingLearningRateScaleZeroFreezesTheWordEmbeddings()
+    {
+        var dir = TestPaths.NewTempDir();
+        var (config, vocab, corpus) = TinySetup(dir);
+        var first = Path.Combine(dir, "first");
+        Assert.Equal(0, Run(TinyArgs(config, vocab, corpus, first, 2)).Code);
+        var frozen = Path.Combine(dir, "frozen");
+        var (code, _, stderr) = Run("pretrain", "--model-name-or-path", first, "--train-file", corpus, "--output-dir", frozen, "--max-steps", "3",
+            "--per-device-train-batch-size", "4", "--max-seq-length", "24", "--learning-rate", "5e-3", "--embedding-lr-scale", "0");
+        Assert.True(code == 0, stderr);
+        float[] Tensor(string folder, string name) => SafeTensors.Load(Path.Combine(folder, "model.safetensors"))[name].data<float>().ToArray();
+        Assert.Equal(Tensor(first, "ernie.embeddings.word_embeddings.weight"), Tensor(frozen, "ernie.embeddings.word_embeddings.weight"));
+        Assert.NotEqual(Tensor(first, "ernie.encoder.layer.0.output.dense.weight"), Tensor(frozen, "ernie.encoder.layer.0.output.dense.weight"));
+        (code, _, stderr) = Run("pretrain", "--model-name-or-path", first, "--train-file", corpus, "--output-dir", Path.Combine(dir, "bad"), "--embedding-lr-scale", "-1");
+        Assert.Equal(2, code);
+        Assert.Contains("--embedding-lr-scale", stderr);
+    }
+
+    [Fact]
     public void ContinuesACheckpointWithWholeWordMasking()
     {
         var dir = TestPaths.NewTempDir();
@@ -194,7 +213,7 @@ public class PretrainCommandTests
         Assert.Equal(0, code);
         Assert.Contains("resumes from the newest complete checkpoint", stdout);
         foreach (var option in new[] { "--model-name-or-path", "--config", "--vocab", "--train-file", "--output-dir", "--max-steps", "--per-device-train-batch-size",
-                     "--gradient-accumulation-steps", "--max-seq-length", "--learning-rate", "--warmup-steps", "--lr-decay", "--weight-decay", "--mask-probability",
+                     "--gradient-accumulation-steps", "--max-seq-length", "--learning-rate", "--warmup-steps", "--lr-decay", "--embedding-lr-scale", "--weight-decay", "--mask-probability",
                      "--whole-word-masking", "--eval-steps", "--save-steps", "--save-total-limit", "--logging-steps", "--held-out-every", "--seed", "--threads",
                      "--time-limit-minutes", "--char-vectors", "--char-vectors-tokens", "--save-half" })
             Assert.Contains(option, stdout);
