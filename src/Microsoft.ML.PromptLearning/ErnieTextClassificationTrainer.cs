@@ -50,6 +50,7 @@ public sealed class ErnieTextClassificationTrainer : IEstimator<ErnieTextClassif
         host = env.Register(nameof(ErnieTextClassificationTrainer));
         this.options = options ?? throw new ArgumentNullException(nameof(options));
         TrainerCore.CheckOptions(host, options);
+        host.CheckUserArg(Enum.IsDefined(options.Pooling), nameof(Options.Pooling), $"Unknown pooling {(int)options.Pooling}; use Auto, Pooler, Cls or Mean.");
     }
 
     /// <inheritdoc/>

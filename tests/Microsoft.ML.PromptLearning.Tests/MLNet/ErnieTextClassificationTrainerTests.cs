@@ -75,6 +75,10 @@ public class ErnieTextClassificationTrainerTests
         o.TextColumnName = "Title";
         var missing = Assert.ThrowsAny<Exception>(() => ml.MulticlassClassification.Trainers.ErnieTextClassification(o).Fit(keyed));
         Assert.Contains("'Title' is missing", missing.Message);
+        var badPooling = Options();
+        badPooling.Pooling = (FineTunePooling)9;
+        var pooling = Assert.ThrowsAny<ArgumentException>(() => ml.MulticlassClassification.Trainers.ErnieTextClassification(badPooling));
+        Assert.Contains("Unknown pooling 9", pooling.Message);
     }
 
     private sealed class Prediction
