@@ -119,7 +119,7 @@ public sealed class ErnieTextClassificationTransformer : ErnieClassifierTransfor
         ctx.CheckAtModel();
         ctx.SetVersionInfo(GetVersionInfo());
         SaveCommon(ctx);
-        ctx.Writer.Write((int)((FineTuneClassifier)Net).Pooling);
+        ctx.Writer.Write((int)Pooling);
     }
 
     private static ErnieTextClassificationTransformer Create(IHostEnvironment env, ModelLoadContext ctx)

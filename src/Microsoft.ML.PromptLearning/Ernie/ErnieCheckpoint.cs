@@ -26,6 +26,9 @@ public static class ErnieCheckpoint
     /// <summary>File name of the weights we write.</summary>
     public const string WeightsFileName = "model.safetensors";
 
+    /// <summary>Name prefix of the pooler's tensors, which masked-LM-only checkpoints lack.</summary>
+    private const string PoolerPrefix = "ernie.pooler.";
+
     /// <summary>Loads model and tokenizer from a checkpoint folder.</summary>
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="InvalidDataException">A file is missing, corrupt, or does not match the configuration.</exception>
@@ -121,7 +124,7 @@ public static class ErnieCheckpoint
         {
             if (!byOurName.TryGetValue(name, out var t))
             {
-                if (!name.StartsWith("ernie.pooler.", StringComparison.Ordinal)) missing.Add(name);
+                if (!name.StartsWith(PoolerPrefix, StringComparison.Ordinal)) missing.Add(name);
                 continue;
             }
             if (!t.shape.SequenceEqual(p.shape))
@@ -139,7 +142,7 @@ public static class ErnieCheckpoint
         using var _ = no_grad();
         foreach (var (name, p) in parameters)
             if (byOurName.TryGetValue(name, out var t)) p.copy_(t);
-        return parameters.Where(p => p.name.StartsWith("ernie.pooler.", StringComparison.Ordinal)).All(p => byOurName.ContainsKey(p.name));
+        return parameters.Where(p => p.name.StartsWith(PoolerPrefix, StringComparison.Ordinal)).All(p => byOurName.ContainsKey(p.name));
     }
 
     /// <summary>
@@ -156,7 +159,7 @@ public static class ErnieCheckpoint
         var state = new Dictionary<string, Tensor>();
         foreach (var (name, p) in model.named_parameters())
         {
-            if (!includePooler && name.StartsWith("ernie.pooler.", StringComparison.Ordinal)) continue;
+            if (!includePooler && name.StartsWith(PoolerPrefix, StringComparison.Ordinal)) continue;
             state[name.StartsWith("ernie.", StringComparison.Ordinal) ? prefix + name["ernie.".Length..] : name] = p;
         }
         var meta = new Dictionary<string, string> { ["format"] = "pt" };
