@@ -2,6 +2,9 @@
 //   dotnet run -c Release --project examples/PretrainChineseMini -- vocab
 //   dotnet run -c Release --project examples/PretrainChineseMini -- pretrain [--out DIR] [--steps N] [--hours H] [--threads T]
 //   dotnet run -c Release --project examples/PretrainChineseMini -- export [--out DIR]     (fp16 copy into the model package)
+//   dotnet run -c Release --project examples/PretrainChineseMini -- restore-vectors --from DIR --out DIR
+//       (puts the character rows of a checkpoint's word embeddings back to their character-vector initialisation;
+//        continue with `prompt-learn pretrain --model DIR --embedding-lr-scale 0` to train the encoder around them)
 // Data comes from ../shared/data (corpus shards, tnews data.txt = unlabeled titles; never tnews train/dev/test).
 using Microsoft.ML.PromptLearning.Ernie;
 using Microsoft.ML.PromptLearning.Pretraining;
@@ -65,8 +68,18 @@ switch (command)
         Console.WriteLine($"exported fp16 model to {package}");
         break;
     }
+    case "restore-vectors":
+    {
+        var from = Arg("--from", package);
+        var loaded = ErnieCheckpoint.Load(from);
+        int rows = CharVectorInitializer.Apply(loaded.Model, loaded.Tokenizer,
+            Path.Combine(shared, "embeddings", "tencent-char-200d", "embeddings.safetensors"), Path.Combine(shared, "embeddings", "tencent-char-200d", "chars.txt"));
+        ErnieCheckpoint.Save(loaded.Model, loaded.Tokenizer, outDir, half: false, includePooler: loaded.HasPooler);
+        Console.WriteLine($"restored {rows:N0} character rows of {from} to their character-vector initialisation; wrote {outDir}");
+        break;
+    }
     default:
-        Console.Error.WriteLine("usage: PretrainChineseMini vocab|pretrain|export [--out DIR] [--steps N] [--hours H] [--threads T]");
+        Console.Error.WriteLine("usage: PretrainChineseMini vocab|pretrain|export|restore-vectors [--from DIR] [--out DIR] [--steps N] [--hours H] [--threads T]");
         return 2;
 }
 return 0;
