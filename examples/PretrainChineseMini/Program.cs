@@ -13,6 +13,8 @@ string repo = FindRepoRoot();
 string shared = Path.GetFullPath(Path.Combine(repo, "..", "shared", "data"));
 string package = Path.Combine(repo, "src", "Microsoft.ML.PromptLearning.Models.ChineseMini", "model");
 string vocabPath = Path.Combine(package, "vocab.txt");
+string charVectors = Path.Combine(shared, "embeddings", "tencent-char-200d", "embeddings.safetensors");
+string charVectorTokens = Path.Combine(shared, "embeddings", "tencent-char-200d", "chars.txt");
 string command = args.Length > 0 ? args[0] : "pretrain";
 string Arg(string name, string dflt) { int i = Array.IndexOf(args, name); return i >= 0 && i + 1 < args.Length ? args[i + 1] : dflt; }
 string outDir = Arg("--out", Path.Combine(repo, ".runs", "pretrain-chinese-mini"));
@@ -48,8 +50,7 @@ switch (command)
         var options = new MlmPretrainingOptions
         {
             OutputDir = outDir, Config = config, VocabPath = vocabPath, TrainFiles = files,
-            CharVectorsPath = Path.Combine(shared, "embeddings", "tencent-char-200d", "embeddings.safetensors"),
-            CharVectorsTokensPath = Path.Combine(shared, "embeddings", "tencent-char-200d", "chars.txt"),
+            CharVectorsPath = charVectors, CharVectorsTokensPath = charVectorTokens,
             SequenceLength = 128, BatchSize = 32, MaxSteps = long.Parse(Arg("--steps", "4000")),
             LearningRate = 1e-3, WarmupSteps = 100, Decay = Microsoft.ML.PromptLearning.Training.DecayShape.Cosine,
             EmbeddingLearningRateScale = double.Parse(Arg("--embedding-lr-scale", "0.25")),
@@ -72,8 +73,7 @@ switch (command)
     {
         var from = Arg("--from", package);
         var loaded = ErnieCheckpoint.Load(from);
-        int rows = CharVectorInitializer.Apply(loaded.Model, loaded.Tokenizer,
-            Path.Combine(shared, "embeddings", "tencent-char-200d", "embeddings.safetensors"), Path.Combine(shared, "embeddings", "tencent-char-200d", "chars.txt"));
+        int rows = CharVectorInitializer.Apply(loaded.Model, loaded.Tokenizer, charVectors, charVectorTokens);
         ErnieCheckpoint.Save(loaded.Model, loaded.Tokenizer, outDir, half: false, includePooler: loaded.HasPooler);
         Console.WriteLine($"restored {rows:N0} character rows of {from} to their character-vector initialisation; wrote {outDir}");
         break;
