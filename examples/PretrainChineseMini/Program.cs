@@ -1,6 +1,6 @@
 // Builds the bundled "ChineseMini" model from scratch:
 //   dotnet run -c Release --project examples/PretrainChineseMini -- vocab
-//   dotnet run -c Release --project examples/PretrainChineseMini -- pretrain [--out DIR] [--steps N] [--hours H] [--threads T]
+//   dotnet run -c Release --project examples/PretrainChineseMini -- pretrain [--out DIR] [--steps N] [--hours H] [--threads T] [--hidden 256] [--layers 4]
 //   dotnet run -c Release --project examples/PretrainChineseMini -- export [--out DIR]     (fp16 copy into the model package)
 //   dotnet run -c Release --project examples/PretrainChineseMini -- restore-vectors --from DIR --out DIR
 //       (puts the character rows of a checkpoint's word embeddings back to their character-vector initialisation;
@@ -41,9 +41,12 @@ switch (command)
         var titles = files.Single(f => f.EndsWith("zh-thucnews-titles.txt.xz", StringComparison.Ordinal));
         for (int i = 0; i < 4; i++) files.Add(tnewsUnlabeled);
         for (int i = 0; i < 2; i++) files.Add(titles);
+        int hidden = int.Parse(Arg("--hidden", "256"));
         var config = new ErnieConfig
         {
-            ModelType = "ernie", HiddenSize = 256, NumHiddenLayers = 4, NumAttentionHeads = 4, IntermediateSize = 1024,
+            // --hidden and --layers size the encoder for the model-size ablation; the bundled model is 256 / 4.
+            ModelType = "ernie", HiddenSize = hidden, NumHiddenLayers = int.Parse(Arg("--layers", "4")),
+            NumAttentionHeads = hidden / 64, IntermediateSize = 4 * hidden,
             MaxPositionEmbeddings = 128, TypeVocabSize = 4, TaskTypeVocabSize = 3, UseTaskId = true, LayerNormEps = 1e-5,
             VocabSize = File.ReadAllText(vocabPath).Count(c => c == '\n'),
         };
@@ -79,7 +82,7 @@ switch (command)
         break;
     }
     default:
-        Console.Error.WriteLine("usage: PretrainChineseMini vocab|pretrain|export|restore-vectors [--from DIR] [--out DIR] [--steps N] [--hours H] [--threads T]");
+        Console.Error.WriteLine("usage: PretrainChineseMini vocab|pretrain|export|restore-vectors [--from DIR] [--out DIR] [--steps N] [--hours H] [--threads T] [--hidden H] [--layers L]");
         return 2;
 }
 return 0;
