@@ -1,6 +1,6 @@
 // Builds the bundled "ChineseMini" model from scratch:
 //   dotnet run -c Release --project examples/PretrainChineseMini -- vocab
-//   dotnet run -c Release --project examples/PretrainChineseMini -- pretrain [--out DIR] [--steps N] [--hours H] [--threads T] [--hidden 256] [--layers 4]
+//   dotnet run -c Release --project examples/PretrainChineseMini -- pretrain [--out DIR] [--steps N] [--hours H] [--threads T] [--hidden 256] [--layers 4] [--batch-size 32]
 //   dotnet run -c Release --project examples/PretrainChineseMini -- export [--out DIR]     (fp16 copy into the model package)
 //   dotnet run -c Release --project examples/PretrainChineseMini -- restore-vectors --from DIR --out DIR
 //       (puts the character rows of a checkpoint's word embeddings back to their character-vector initialisation;
@@ -54,7 +54,7 @@ switch (command)
         {
             OutputDir = outDir, Config = config, VocabPath = vocabPath, TrainFiles = files,
             CharVectorsPath = charVectors, CharVectorsTokensPath = charVectorTokens,
-            SequenceLength = 128, BatchSize = 32, MaxSteps = long.Parse(Arg("--steps", "4000")),
+            SequenceLength = 128, BatchSize = int.Parse(Arg("--batch-size", "32")), MaxSteps = long.Parse(Arg("--steps", "4000")),
             LearningRate = 1e-3, WarmupSteps = 100, Decay = Microsoft.ML.PromptLearning.Training.DecayShape.Cosine,
             EmbeddingLearningRateScale = double.Parse(Arg("--embedding-lr-scale", "0.25")),
             EvalSteps = 250, SaveSteps = 250, LoggingSteps = 25, Seed = 42, Threads = int.Parse(Arg("--threads", "2")),
@@ -82,7 +82,7 @@ switch (command)
         break;
     }
     default:
-        Console.Error.WriteLine("usage: PretrainChineseMini vocab|pretrain|export|restore-vectors [--from DIR] [--out DIR] [--steps N] [--hours H] [--threads T] [--hidden H] [--layers L]");
+        Console.Error.WriteLine("usage: PretrainChineseMini vocab|pretrain|export|restore-vectors [--from DIR] [--out DIR] [--steps N] [--hours H] [--threads T] [--hidden H] [--layers L] [--batch-size B]");
         return 2;
 }
 return 0;
