@@ -42,6 +42,11 @@ switch (command)
         for (int i = 0; i < 4; i++) files.Add(tnewsUnlabeled);
         for (int i = 0; i < 2; i++) files.Add(titles);
         int hidden = int.Parse(Arg("--hidden", "256"));
+        if (hidden < 64 || hidden % 64 != 0)
+        {
+            Console.Error.WriteLine($"--hidden must be a positive multiple of 64 (one attention head per 64 dimensions), got {hidden}.");
+            return 2;
+        }
         var config = new ErnieConfig
         {
             // --hidden and --layers size the encoder for the model-size ablation; the bundled model is 256 / 4.
