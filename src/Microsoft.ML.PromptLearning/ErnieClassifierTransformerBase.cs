@@ -12,17 +12,16 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.PromptLearning;
 
 /// <summary>
-/// Shared machinery of the fitted ERNIE classifiers: batched scoring (Transform scores many rows per forward pass with
-/// dynamic padding), per-row scoring for PredictionEngine, and persistence inside an ordinary ML.NET model zip.
+/// A fitted classifier made of one ERNIE network (the prompt model or the fine-tune baseline): scores with TorchSharp and
+/// persists its configuration, vocabulary and weights inside an ordinary ML.NET model zip.
 /// </summary>
-public abstract class ErnieClassifierTransformerBase : RowToRowTransformerBase, ITransformer, IDisposable
+public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
 {
     private protected ErnieClassifierTransformerBase(IHost host, ClassifierNet net, ErnieTokenizer tokenizer, ScoringSettings settings, TrainingReport report)
-        : base(host)
+        : base(host, settings)
     {
         Net = net;
         Tokenizer = tokenizer;
-        Settings = settings;
         TrainingReport = report;
         Device = TorchDevice.Pick(host);
         Net.to(Device);
@@ -31,47 +30,23 @@ public abstract class ErnieClassifierTransformerBase : RowToRowTransformerBase, 
 
     internal ClassifierNet Net { get; }
     internal ErnieTokenizer Tokenizer { get; }
-    internal ScoringSettings Settings { get; }
     private protected Device Device { get; }
 
     /// <summary>How training went (steps, best validation accuracy, time, samples/s); null for a model loaded from a zip.</summary>
     public TrainingReport TrainingReport { get; }
 
-    /// <summary>Class names in score order.</summary>
-    public IReadOnlyList<string> LabelNames => Settings.LabelNames;
-
     /// <summary>Turns one row into model inputs.</summary>
     private protected abstract EncodedExample Encode(string text, string textPair);
 
-    /// <summary>Class probabilities for several texts, scored in length-sorted, dynamically padded batches.</summary>
-    public float[][] PredictProbabilities(IReadOnlyList<string> texts, IReadOnlyList<string> textPairs = null)
-    {
-        ArgumentNullException.ThrowIfNull(texts);
-        return Score(texts.Select((t, i) => new TextRow(t, textPairs?[i], -1)).ToList());
-    }
-
-    internal float[][] Score(IReadOnlyList<TextRow> rows)
+    internal override float[][] Score(IReadOnlyList<TextRow> rows)
     {
         if (rows.Count == 0) return [];
         var examples = rows.Select(r => Encode(r.Text ?? "", r.TextPair)).ToList();
         return ClassifierTrainingLoop.PredictProbabilities(Net, examples, Settings.EvalBatchSize, Device, Tokenizer.PadId);
     }
 
-    /// <summary>Scores <paramref name="input"/> in batches; the result has the input columns plus PredictedLabel and Score.</summary>
-    public new IDataView Transform(IDataView input)
-    {
-        Host.CheckValue(input, nameof(input));
-        InputColumns.CheckScoringSchema(Host, input.Schema, Settings.TextColumn, Settings.TextPairColumn);
-        var outputs = ScoreSchema.OutputColumns(input.Schema, Settings.PredictedLabelColumn, Settings.ScoreColumn, Settings.LabelNames);
-        return new BatchedScoringDataView(input, outputs, Settings.TextColumn, Settings.TextPairColumn, Score, Math.Max(256, Settings.EvalBatchSize * 8));
-    }
-
-    IDataView ITransformer.Transform(IDataView input) => Transform(input);
-
-    public override IRowMapper MakeRowMapper(DataViewSchema schema) => new RowMapper(this, schema);
-
     /// <summary>Releases the native tensors of the model.</summary>
-    public void Dispose() => Net.Dispose();
+    public override void Dispose() => Net.Dispose();
 
     // ---- persistence --------------------------------------------------------------------------------------------
 
@@ -132,61 +107,5 @@ public abstract class ErnieClassifierTransformerBase : RowToRowTransformerBase, 
         {
             foreach (var t in state.Values) t.Dispose();
         }
-    }
-
-    /// <summary>Per-row scoring used by PredictionEngine and by ML.NET when it maps rows one at a time.</summary>
-    private sealed class RowMapper : MapperBase
-    {
-        private readonly ErnieClassifierTransformerBase parent;
-        private readonly int textIndex;
-        private readonly int pairIndex = -1;
-
-        public RowMapper(ErnieClassifierTransformerBase parent, DataViewSchema schema)
-            : base(parent.Host.Register(nameof(RowMapper)), schema, parent)
-        {
-            this.parent = parent;
-            InputColumns.CheckScoringSchema(Host, schema, parent.Settings.TextColumn, parent.Settings.TextPairColumn);
-            textIndex = schema[parent.Settings.TextColumn].Index;
-            if (!string.IsNullOrEmpty(parent.Settings.TextPairColumn)) pairIndex = schema[parent.Settings.TextPairColumn].Index;
-        }
-
-        public override DataViewSchema.DetachedColumn[] GetOutputColumnsCore() =>
-            ScoreSchema.OutputColumns(InputSchema, parent.Settings.PredictedLabelColumn, parent.Settings.ScoreColumn, parent.Settings.LabelNames);
-
-        public override Delegate[] CreateGetters(DataViewRow input, Func<int, bool> activeOutput, out Action disposer)
-        {
-            var textGetter = input.GetGetter<ReadOnlyMemory<char>>(input.Schema[textIndex]);
-            var pairGetter = pairIndex >= 0 ? input.GetGetter<ReadOnlyMemory<char>>(input.Schema[pairIndex]) : null;
-            long cachedPosition = -1;
-            float[] probs = null;
-            ReadOnlyMemory<char> text = default, pair = default;
-            void Ensure()
-            {
-                if (cachedPosition == input.Position && probs is not null) return;
-                textGetter(ref text);
-                pairGetter?.Invoke(ref pair);
-                probs = parent.Score(new[] { new TextRow(text.ToString(), pairGetter is null ? null : pair.ToString(), -1) })[0];
-                cachedPosition = input.Position;
-            }
-            disposer = null;
-            var getters = new Delegate[2];
-            if (activeOutput(0)) getters[0] = (ValueGetter<uint>)((ref uint dst) => { Ensure(); dst = (uint)ClassifierTrainingLoop.ArgMax(probs) + 1; });
-            if (activeOutput(1)) getters[1] = (ValueGetter<VBuffer<float>>)((ref VBuffer<float> dst) =>
-            {
-                Ensure();
-                var editor = VBufferEditor.Create(ref dst, probs.Length);
-                probs.CopyTo(editor.Values);
-                dst = editor.Commit();
-            });
-            return getters;
-        }
-
-        public override Delegate MakeGetter(DataViewRow input, int iinfo, Func<int, bool> activeOutput, out Action disposer) =>
-            throw new NotSupportedException("Getters are created together in CreateGetters.");
-
-        public override Func<int, bool> GetDependenciesCore(Func<int, bool> activeOutput) =>
-            col => (activeOutput(0) || activeOutput(1)) && (col == textIndex || col == pairIndex);
-
-        public override void SaveModel(ModelSaveContext ctx) => parent.SaveModel(ctx);
     }
 }

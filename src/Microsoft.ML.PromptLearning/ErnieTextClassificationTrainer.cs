@@ -53,6 +53,9 @@ public sealed class ErnieTextClassificationTrainer : IEstimator<ErnieTextClassif
         host.CheckUserArg(Enum.IsDefined(options.Pooling), nameof(Options.Pooling), $"Unknown pooling {(int)options.Pooling}; use Auto, Pooler, Cls or Mean.");
     }
 
+    /// <summary>Rows trained on beside the input's labelled rows (set by the self-training recipes).</summary>
+    internal AdditionalTrainingRows AdditionalRows { get; init; }
+
     /// <inheritdoc/>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
@@ -77,13 +80,14 @@ public sealed class ErnieTextClassificationTrainer : IEstimator<ErnieTextClassif
             ch.Info(options.Pooling != FineTunePooling.Auto ? $"pooling: {pooling}"
                 : $"pooling: {pooling} (Auto: the checkpoint {(plm.HasPooler ? "has pretrained pooler weights" : "has no pooler weights, so its pooler would be random")})");
             train = TrainerCore.ReadLabelled(host, ch, input, options, "training").Select(r => ErnieTextClassificationTransformer.EncodeRow(plm.Tokenizer, r, options.MaxSequenceLength)).ToList();
+            TrainerCore.AddRows(ch, train, AdditionalRows, r => ErnieTextClassificationTransformer.EncodeRow(plm.Tokenizer, r, options.MaxSequenceLength));
             if (options.ValidationSet is not null)
             {
                 TrainerCore.CheckValidationSchema(host, options.ValidationSet, options, labelNames.Length);
                 validation = TrainerCore.ReadLabelled(host, ch, options.ValidationSet, options, "validation").Select(r => ErnieTextClassificationTransformer.EncodeRow(plm.Tokenizer, r, options.MaxSequenceLength)).ToList();
             }
         }
-        var report = TrainerCore.Train(host, net, train, validation, TrainerCore.Settings(options, options.ClassifierLearningRate ?? options.LearningRate, plm.Tokenizer.PadId),
+        var report = TrainerCore.Train(host, net, train, validation, TrainerCore.Settings(options, options.ClassifierLearningRate ?? options.LearningRate, plm.Tokenizer.PadId, additional: AdditionalRows),
             options.NumberOfThreads, "ERNIE fine-tune");
         return new ErnieTextClassificationTransformer(host, net, plm.Tokenizer, settings, report);
     }

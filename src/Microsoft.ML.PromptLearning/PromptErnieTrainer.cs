@@ -49,7 +49,7 @@ public enum PromptVerbalizerKind
 public sealed class PromptErnieTrainer : IEstimator<PromptErnieTransformer>
 {
     /// <summary>Options of prompt learning (PaddleNLP's <c>PromptTuningArguments</c> in ML.NET form).</summary>
-    public sealed class Options : ErnieTrainerOptionsBase
+    public class Options : ErnieTrainerOptionsBase
     {
         /// <summary>
         /// The prompt: either PaddleNLP template syntax (<c>{'text':'text_a'}这条新闻标题的主题是{'mask'}{'mask'}</c>, soft tokens,
@@ -94,6 +94,9 @@ public sealed class PromptErnieTrainer : IEstimator<PromptErnieTransformer>
             "give label words (a dictionary label → words) or a PaddleNLP label.txt (LabelFile)");
     }
 
+    /// <summary>Rows trained on beside the input's labelled rows (set by the self-training recipes).</summary>
+    internal AdditionalTrainingRows AdditionalRows { get; init; }
+
     /// <inheritdoc/>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
@@ -116,6 +119,7 @@ public sealed class PromptErnieTrainer : IEstimator<PromptErnieTransformer>
         using (var ch = host.Start("Reading data"))
         {
             train = TrainerCore.ReadLabelled(host, ch, input, options, "training").Select(r => PromptSetup.Encode(encoder, r)).ToList();
+            TrainerCore.AddRows(ch, train, AdditionalRows, r => PromptSetup.Encode(encoder, r));
             if (options.ValidationSet is not null)
             {
                 TrainerCore.CheckValidationSchema(host, options.ValidationSet, options, labelNames.Length);
@@ -130,7 +134,7 @@ public sealed class PromptErnieTrainer : IEstimator<PromptErnieTransformer>
             ["verbalizer_config.json"] = JsonSerializer.Serialize(new { kind = options.Verbalizer.ToString(), label_words = words.ToDictionary(w => w.Label, w => w.Words) },
                 new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }),
         };
-        var report = TrainerCore.Train(host, net, train, validation, TrainerCore.Settings(options, options.PromptLearningRate, plm.Tokenizer.PadId, checkpointFiles),
+        var report = TrainerCore.Train(host, net, train, validation, TrainerCore.Settings(options, options.PromptLearningRate, plm.Tokenizer.PadId, checkpointFiles, AdditionalRows),
             options.NumberOfThreads, "PromptErnie");
         return new PromptErnieTransformer(host, net, plm.Tokenizer, ScoringSettings.From(options, labelNames), report, prompt);
     }

@@ -52,4 +52,30 @@ public static class PromptLearningCatalog
     /// <summary>Prompt-based few-shot classification with every option.</summary>
     public static PromptErnieTrainer PromptErnie(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, PromptErnieTrainer.Options options)
         => new(catalog.GetEnvironment(), options);
+
+    /// <summary>
+    /// Few-shot learning with unlabeled text (PET / iPET): prompt and fine-tune teachers, weighted by validation accuracy, label
+    /// the unlabeled texts, and a student model is distilled from them (<see cref="PetTrainer.Fit"/>); or the teachers are
+    /// returned as an ensemble (<see cref="PetTrainer.FitEnsemble"/>).
+    /// </summary>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
+    /// <param name="labelWords">Label name → label words.</param>
+    /// <param name="unlabeledData">Unlabeled texts with the same text column (e.g. PaddleNLP's data.txt).</param>
+    /// <param name="validationSet">Labelled validation data: weights the teachers and stops training early.</param>
+    /// <param name="prompts">The prompt teachers' templates; null = the default soft template.</param>
+    /// <param name="labelColumnName">Key-typed label column.</param>
+    /// <param name="textColumnName">Text column (<c>text_a</c>).</param>
+    /// <param name="modelPath">Pretrained model folder; null = the bundled model.</param>
+    public static PetTrainer Pet(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        IDictionary<string, string[]> labelWords, IDataView unlabeledData, IDataView validationSet = null, IList<string> prompts = null,
+        string labelColumnName = "Label", string textColumnName = "Text", string modelPath = null)
+        => Pet(catalog, new PetTrainer.Options
+        {
+            LabelWords = labelWords, UnlabeledData = unlabeledData, ValidationSet = validationSet, Prompts = prompts,
+            LabelColumnName = labelColumnName, TextColumnName = textColumnName, ModelPath = modelPath,
+        });
+
+    /// <summary>Few-shot learning with unlabeled text (PET / iPET), with every option.</summary>
+    public static PetTrainer Pet(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, PetTrainer.Options options)
+        => new(catalog.GetEnvironment(), options);
 }

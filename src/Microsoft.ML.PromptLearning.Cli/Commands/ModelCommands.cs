@@ -136,7 +136,7 @@ internal sealed class InferCommand : System.CommandLine.Command
         var probs = predictor.PredictProbabilities(texts);
         var profilePath = parsed.GetValue(profile) is null ? null : predictor.EndProfiling();
         if (profilePath is not null && parsed.GetValue(output) is not null) stdout.WriteLine($"wrote the ONNX Runtime profile to {profilePath}");
-        var predicted = probs.Select(Training.ClassifierTrainingLoop.ArgMax).ToArray();
+        var predicted = probs.Select(p => Inference.Probabilities.ArgMax(p)).ToArray();
         Predictions.Write(parsed.GetValue(output), parsed.GetValue(probabilities), texts, probs, predicted, predictor.LabelNames, stdout);
         return CliApp.Success;
     }

@@ -44,7 +44,7 @@ internal sealed class TrainedModel : IDisposable
     public (float[][] Probabilities, int[] Predicted) Predict(IReadOnlyList<string> texts)
     {
         var probabilities = Classifier.PredictProbabilities(texts);
-        return (probabilities, probabilities.Select(ClassifierTrainingLoop.ArgMax).ToArray());
+        return (probabilities, probabilities.Select(p => global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(p)).ToArray());
     }
 
 

@@ -107,7 +107,7 @@ internal sealed class BatchedScoringDataView : IDataView
             if (ahead is null) throw new InvalidOperationException($"Column '{column.Name}' was not requested when the cursor was created.");
             if (column.Index == parent.inputColumnCount)
             {
-                ValueGetter<uint> predicted = (ref uint dst) => dst = (uint)Training.ClassifierTrainingLoop.ArgMax(Current) + 1;
+                ValueGetter<uint> predicted = (ref uint dst) => dst = (uint)global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(Current) + 1;
                 return predicted as ValueGetter<TValue> ?? throw new InvalidOperationException($"Column '{column.Name}' is a key (uint), not {typeof(TValue).Name}.");
             }
             ValueGetter<VBuffer<float>> scores = (ref VBuffer<float> dst) =>

@@ -45,6 +45,16 @@ internal static class TrainerCore
         return rows.Where(r => r.Label >= 0).ToList();
     }
 
+    /// <summary>Appends <paramref name="additional"/> (pseudo-labelled or soft-labelled rows) to the encoded training examples.</summary>
+    public static void AddRows(IChannel ch, List<EncodedExample> train, AdditionalTrainingRows additional, Func<TextRow, EncodedExample> encode)
+    {
+        if (additional is null || additional.Rows.Count == 0) return;
+        int before = train.Count;
+        train.AddRange(additional.Encode(encode));
+        int soft = additional.SoftLabels?.Count(q => q is not null) ?? 0;
+        ch.Info($"{train.Count - before} additional training rows ({soft} with a teacher's soft label, {train.Count - before - soft} pseudo-labelled) beside {before} labelled rows");
+    }
+
     /// <summary>Checks that validation data uses the same label set as training.</summary>
     public static void CheckValidationSchema(IHost host, IDataView validation, ErnieTrainerOptionsBase o, int classCount)
     {
@@ -54,8 +64,10 @@ internal static class TrainerCore
             throw host.Except($"The validation set's label key has {count} values but the training set's has {classCount}; map both with the same MapValueToKey transformer (fit it once, apply it to both).");
     }
 
-    public static TrainingSettings Settings(ErnieTrainerOptionsBase o, double headLearningRate, int padId, IReadOnlyDictionary<string, string> checkpointFiles = null) => new()
+    public static TrainingSettings Settings(ErnieTrainerOptionsBase o, double headLearningRate, int padId, IReadOnlyDictionary<string, string> checkpointFiles = null,
+        AdditionalTrainingRows additional = null) => new()
     {
+        DistillationTemperature = additional?.Temperature ?? 1.0,
         CheckpointDirectory = o.CheckpointDirectory, SaveSteps = o.CheckpointDirectory is null ? 0 : o.SaveSteps > 0 ? o.SaveSteps : int.MaxValue,
         SaveTotalLimit = o.SaveTotalLimit, ResumeFromCheckpoint = o.ResumeFromCheckpoint, CheckpointFiles = checkpointFiles, Progress = o.Progress, Cancellation = o.CancellationToken,
         BatchSize = o.BatchSize, EvalBatchSize = o.EvalBatchSize, MaxSteps = o.MaxSteps, NumberOfEpochs = o.NumberOfEpochs,

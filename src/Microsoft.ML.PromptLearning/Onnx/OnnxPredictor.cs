@@ -110,7 +110,7 @@ public sealed class OnnxPredictor : IDisposable
     }
 
     /// <summary>The most probable class name of one text.</summary>
-    public string PredictLabel(string text, string textPair = null) => metadata.Labels[ClassifierTrainingLoop.ArgMax(PredictProbabilities(text, textPair))];
+    public string PredictLabel(string text, string textPair = null) => metadata.Labels[global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(PredictProbabilities(text, textPair))];
 
     internal OnnxInputEncoder Encoder => encoder;
 

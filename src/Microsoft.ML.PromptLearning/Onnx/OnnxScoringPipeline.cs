@@ -273,7 +273,7 @@ internal sealed class OnnxProbabilitiesTransformer : RowToRowTransformerBase
             }
             disposer = null;
             var getters = new Delegate[2];
-            if (activeOutput(0)) getters[0] = (ValueGetter<uint>)((ref uint dst) => { Ensure(); dst = (uint)ClassifierTrainingLoop.ArgMax(dense) + 1; });
+            if (activeOutput(0)) getters[0] = (ValueGetter<uint>)((ref uint dst) => { Ensure(); dst = (uint)global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(dense) + 1; });
             if (activeOutput(1)) getters[1] = (ValueGetter<VBuffer<float>>)((ref VBuffer<float> dst) =>
             {
                 Ensure();

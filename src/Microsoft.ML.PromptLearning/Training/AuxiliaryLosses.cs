@@ -39,4 +39,23 @@ public static class AuxiliaryLosses
         var ce = nn.functional.cross_entropy(logits.reshape(-1, 2), same.reshape(-1), reduction: nn.Reduction.Sum);
         return ce / (b * (b - 1)) / 100 * alpha;
     }
+
+    /// <summary>
+    /// Knowledge distillation (PET's final step, Hinton et al.): the mean over rows of <c>T_r² · KL(q_r ‖ softmax(z_r / T_r))</c>,
+    /// where <c>q_r</c> is the target distribution and <c>T_r</c> is <paramref name="temperature"/> on rows whose target is a
+    /// teacher's soft label and 1 on labelled rows (whose one-hot target makes the term their cross-entropy). The
+    /// teacher's side of the temperature is already in <c>q</c> (see <c>SoftLabels.Sharpen</c>); <c>T²</c> keeps the gradient
+    /// scale independent of the temperature.
+    /// </summary>
+    /// <param name="logits">Student logits <c>[B, C]</c>.</param>
+    /// <param name="targets">Target distributions <c>[B, C]</c> (rows sum to 1).</param>
+    /// <param name="softRows"><c>[B]</c>: 1 for a soft-label row, 0 for a labelled row.</param>
+    /// <param name="temperature">Distillation temperature (≥ 1 softens).</param>
+    public static Tensor Distillation(Tensor logits, Tensor targets, Tensor softRows, double temperature)
+    {
+        var t = (softRows * (temperature - 1) + 1).to(logits.dtype);                        // [B]
+        var logP = nn.functional.log_softmax(logits / t.unsqueeze(1), -1);                  // [B, C]
+        var kl = (targets * (targets.clamp_min(1e-12).log() - logP)).sum(-1);               // [B]; 0·log 0 = 0
+        return (kl * t * t).mean();
+    }
 }

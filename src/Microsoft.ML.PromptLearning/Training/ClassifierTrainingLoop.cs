@@ -27,6 +27,8 @@ internal sealed class TrainingSettings
     public bool UseRgl { get; init; }
     public double AlphaRgl { get; init; } = 0.5;
     public int PadId { get; init; }
+    /// <summary>Temperature of the distillation loss on examples with a soft label (<see cref="EncodedExample.SoftLabel"/>).</summary>
+    public double DistillationTemperature { get; init; } = 1.0;
 
     /// <summary>Value of <see cref="ResumeFromCheckpoint"/> that picks the newest complete checkpoint in <see cref="CheckpointDirectory"/>.</summary>
     public const string LatestCheckpoint = "latest";
@@ -118,12 +120,15 @@ internal static class ClassifierTrainingLoop
             using (var scope = NewDisposeScope())
             {
                 var batch = ClassifierBatch.Collate(indices.Select(i => train[i]).ToList(), device, s.PadId);
+                // Batches with teacher soft labels learn the teacher's distribution; labelled rows in them get plain cross-entropy.
+                Tensor Loss(ClassifierOutput o) => batch.SoftTargets is null ? net.Loss(o, batch.Labels)
+                    : AuxiliaryLosses.Distillation(o.Logits, batch.SoftTargets, batch.SoftRows, s.DistillationTemperature);
                 var output = net.Forward(batch);
-                var loss = net.Loss(output, batch.Labels);
+                var loss = Loss(output);
                 if (s.UseRDrop)
                 {
                     var again = net.Forward(batch);
-                    loss = (loss + net.Loss(again, batch.Labels)) / 2 + s.AlphaRDrop * AuxiliaryLosses.RDrop(output.Logits, again.Logits);
+                    loss = (loss + Loss(again)) / 2 + s.AlphaRDrop * AuxiliaryLosses.RDrop(output.Logits, again.Logits);
                 }
                 if (s.UseRgl) loss = loss + AuxiliaryLosses.Rgl(output.Features, batch.Labels, s.AlphaRgl);
                 optimizer.zero_grad();
@@ -225,15 +230,8 @@ internal static class ClassifierTrainingLoop
         var probs = PredictProbabilities(net, examples, batchSize, device, padId);
         int correct = 0;
         for (int i = 0; i < examples.Count; i++)
-            if (ArgMax(probs[i]) == examples[i].Label) correct++;
+            if (Inference.Probabilities.ArgMax(probs[i]) == examples[i].Label) correct++;
         return (double)correct / examples.Count;
-    }
-
-    internal static int ArgMax(float[] values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++) if (values[i] > values[best]) best = i;
-        return best;
     }
 
     private static Dictionary<string, Tensor> Snapshot(ClassifierNet net, Dictionary<string, Tensor> previous)

@@ -15,6 +15,11 @@ internal sealed class EncodedExample
     public int[] SoftTokenIds { get; init; }
     /// <summary>0-based class index, or -1 when unknown (scoring).</summary>
     public int Label { get; set; } = -1;
+    /// <summary>
+    /// A teacher's class distribution to learn from instead of <see cref="Label"/> (distillation on unlabeled text), or null for
+    /// an ordinary labelled example. When set, <see cref="Label"/> holds its most probable class.
+    /// </summary>
+    public float[] SoftLabel { get; set; }
 
     /// <summary>T.</summary>
     public int Length => InputIds.Length;

@@ -136,13 +136,13 @@ internal static class OnnxParityBench
         {
             if (onnx[i].Length != torch[i].Length) throw new InvalidDataException($"{path}: {onnx[i].Length} probabilities per text; TorchSharp gave {torch[i].Length}.");
             for (int c = 0; c < onnx[i].Length; c++) max = Math.Max(max, Math.Abs(onnx[i][c] - torch[i][c]));
-            if (ClassifierTrainingLoop.ArgMax(onnx[i]) == ClassifierTrainingLoop.ArgMax(torch[i])) same++;
+            if (global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(onnx[i]) == global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(torch[i])) same++;
         }
         return new EngineScores(Accuracy(onnx, gold), max, (double)same / onnx.Length, new FileInfo(path).Length);
     }
 
     private static double Accuracy(float[][] probabilities, int[] gold) =>
-        (double)probabilities.Where((p, i) => ClassifierTrainingLoop.ArgMax(p) == gold[i]).Count() / probabilities.Length;
+        (double)probabilities.Where((p, i) => global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(p) == gold[i]).Count() / probabilities.Length;
 
     private static int IndexOf(IReadOnlyList<string> labels, string label)
     {

@@ -77,7 +77,7 @@ internal sealed class OnnxSpeedBench : IDisposable
         for (int i = 0; i < examples.Count; i++)
         {
             for (int c = 0; c < Labels.Length; c++) max = Math.Max(max, Math.Abs(onnx[i][c] - torchReference[i][c]));
-            if (ClassifierTrainingLoop.ArgMax(onnx[i]) == ClassifierTrainingLoop.ArgMax(torchReference[i])) same++;
+            if (global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(onnx[i]) == global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(torchReference[i])) same++;
         }
         return (max, (double)same / examples.Count);
     }

@@ -104,7 +104,7 @@ public class ErnieOnnxExporterTests(ITestOutputHelper output)
         {
             var int8 = OrtProbabilities(Export(net, tokenizer, OnnxPrecision.Int8, kernel), examples, tokenizer.PadId);
             diffs[kernel] = MaxAbsDiff(fp32, int8);
-            int agree = fp32.Zip(int8).Count(p => ClassifierTrainingLoop.ArgMax(p.First) == ClassifierTrainingLoop.ArgMax(p.Second));
+            int agree = fp32.Zip(int8).Count(p => global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(p.First) == global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(p.Second));
             output.WriteLine($"int8 ({kernel}) vs fp32: max |Δp| = {diffs[kernel]:E2}, same class {agree}/{fp32.Length}");
         }
         foreach (var (kernel, diff) in diffs) Assert.True(diff < 0.03, $"{kernel}: max abs difference {diff}");

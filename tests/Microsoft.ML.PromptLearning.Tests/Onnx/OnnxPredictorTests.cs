@@ -65,8 +65,8 @@ public class OnnxPredictorTests(FittedTinyClassifier fitted, ITestOutputHelper o
         var fp32 = fitted.Model.PredictProbabilities(fitted.Texts);
         using var predictor = new OnnxPredictor(fitted.Export(new OnnxExportOptions { Precision = OnnxPrecision.Int8 }));
         var int8 = predictor.PredictProbabilities(fitted.Texts);
-        int agree = fp32.Zip(int8).Count(p => ClassifierTrainingLoop.ArgMax(p.First) == ClassifierTrainingLoop.ArgMax(p.Second));
-        int Correct(float[][] p) => fitted.Labels.Select((l, i) => predictor.LabelNames[ClassifierTrainingLoop.ArgMax(p[i])] == l).Count(x => x);
+        int agree = fp32.Zip(int8).Count(p => global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(p.First) == global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(p.Second));
+        int Correct(float[][] p) => fitted.Labels.Select((l, i) => predictor.LabelNames[global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(p[i])] == l).Count(x => x);
         double diff = MaxAbsDiff(fp32, int8);
         output.WriteLine($"int8 vs TorchSharp on {fp32.Length} texts: max |Δp| = {diff:E2}, same class {agree}/{fp32.Length}, " +
                          $"task accuracy int8 {Correct(int8)}/{fitted.Labels.Length}, fp32 {Correct(fp32)}/{fitted.Labels.Length}");

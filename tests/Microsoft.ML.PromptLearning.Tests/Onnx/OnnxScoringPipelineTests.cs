@@ -26,7 +26,7 @@ public class OnnxScoringPipelineTests(FittedTinyClassifier fitted, ITestOutputHe
         // PredictedLabel is a key over the label names, so MapKeyToValue gives names back.
         var named = ml.Transforms.Conversion.MapKeyToValue("PredictedName", "PredictedLabel").Fit(scored).Transform(scored);
         var names = named.GetColumn<string>("PredictedName").ToArray();
-        Assert.Equal(torch.Select(p => TinyTask.Labels[Microsoft.ML.PromptLearning.Training.ClassifierTrainingLoop.ArgMax(p)]), names);
+        Assert.Equal(torch.Select(p => TinyTask.Labels[global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(p)]), names);
 
         var path = Path.Combine(TestPaths.NewTempDir(), "onnx-pipeline.zip");
         ml.Model.Save(pipeline, data.Schema, path);

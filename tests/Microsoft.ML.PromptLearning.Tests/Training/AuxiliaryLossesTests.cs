@@ -47,4 +47,24 @@ public class AuxiliaryLossesTests
         var actual = AuxiliaryLosses.Rgl(tensor(features.SelectMany(r => r).Select(v => (float)v).ToArray(), new long[] { 3, 2 }), tensor(labels), alpha).item<float>();
         Assert.Equal(expected, actual, 1e-3);
     }
+
+    [Fact]
+    public void DistillationIsTheTemperatureScaledKlOnSoftRowsAndCrossEntropyOnLabelledRows()
+    {
+        double[] z0 = { 2.0, 0.0, -1.0 }, z1 = { 0.5, 1.5, 0.0 };
+        double[] q0 = { 0.5, 0.3, 0.2 };            // a teacher's soft label (row 0)
+        int label1 = 1;                             // a labelled row (row 1)
+        const double t = 2.0;
+        var p0 = Softmax(z0.Select(v => v / t).ToArray());
+        double kl = q0.Select((q, c) => q * Math.Log(q / p0[c])).Sum() * t * t;
+        double ce = -Math.Log(Softmax(z1)[label1]);
+        double expected = (kl + ce) / 2;
+        var logits = tensor(z0.Concat(z1).Select(v => (float)v).ToArray(), new long[] { 2, 3 });
+        var targets = tensor(new float[] { 0.5f, 0.3f, 0.2f, 0, 1, 0 }, new long[] { 2, 3 });
+        var softRows = tensor(new float[] { 1, 0 });
+        Assert.Equal(expected, AuxiliaryLosses.Distillation(logits, targets, softRows, t).item<float>(), 1e-5);
+        // A student that matches the (temperature-scaled) teacher has zero loss on a soft row.
+        var match = tensor(q0.Select(q => (float)(Math.Log(q) * t)).ToArray(), new long[] { 1, 3 });
+        Assert.Equal(0.0, AuxiliaryLosses.Distillation(match, tensor(new float[] { 0.5f, 0.3f, 0.2f }, new long[] { 1, 3 }), tensor(new float[] { 1 }), t).item<float>(), 1e-6);
+    }
 }

@@ -31,7 +31,7 @@ public class ClassifierTrainingLoopTests
         Assert.Equal(best.ValidationAccuracy, report.BestValidationAccuracy);
         // the restored weights reproduce the best validation accuracy, not the last one
         var probs = ClassifierTrainingLoop.PredictProbabilities(net, valid, 8, CPU, 0);
-        double accuracy = valid.Select((e, i) => ClassifierTrainingLoop.ArgMax(probs[i]) == e.Label ? 1.0 : 0.0).Average();
+        double accuracy = valid.Select((e, i) => global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(probs[i]) == e.Label ? 1.0 : 0.0).Average();
         Assert.Equal(report.BestValidationAccuracy, accuracy);
         // the first evaluation reaching the best accuracy is kept, and training stopped after exactly `patience` evaluations without improvement
         Assert.Equal(report.History.First(h => h.ValidationAccuracy == report.BestValidationAccuracy).Step, report.BestStep);

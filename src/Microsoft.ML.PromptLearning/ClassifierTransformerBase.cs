@@ -1,0 +1,114 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.ML.Data;
+using TorchSharp;
+using Microsoft.ML.PromptLearning.MLNet;
+using Microsoft.ML.PromptLearning.Tokenization;
+using Microsoft.ML.PromptLearning.Training;
+using Microsoft.ML.Runtime;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.PromptLearning;
+
+/// <summary>
+/// What every fitted classifier of this package shares, whatever computes its probabilities (one ERNIE network, or an
+/// ensemble of them): batched scoring in <c>Transform</c> (many rows per forward pass, dynamically padded), per-row scoring for
+/// <c>PredictionEngine</c>, and the PredictedLabel / Score output columns.
+/// </summary>
+public abstract class ClassifierTransformerBase : RowToRowTransformerBase, ITransformer, IDisposable
+{
+    private protected ClassifierTransformerBase(IHost host, ScoringSettings settings) : base(host)
+    {
+        Settings = settings;
+    }
+
+    internal ScoringSettings Settings { get; }
+
+    /// <summary>What the self-training run that made this model did (teachers, generations); null otherwise and after loading from a zip.</summary>
+    public SelfTrainingReport SelfTrainingReport { get; internal set; }
+
+    /// <summary>Class names in score order.</summary>
+    public IReadOnlyList<string> LabelNames => Settings.LabelNames;
+
+    /// <summary>Class probabilities for several texts, scored in length-sorted, dynamically padded batches.</summary>
+    public float[][] PredictProbabilities(IReadOnlyList<string> texts, IReadOnlyList<string> textPairs = null)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        return Score(texts.Select((t, i) => new TextRow(t, textPairs?[i], -1)).ToList());
+    }
+
+    /// <summary>Class probabilities of <paramref name="rows"/>, in input order.</summary>
+    internal abstract float[][] Score(IReadOnlyList<TextRow> rows);
+
+    /// <summary>Scores <paramref name="input"/> in batches; the result has the input columns plus PredictedLabel and Score.</summary>
+    public new IDataView Transform(IDataView input)
+    {
+        Host.CheckValue(input, nameof(input));
+        InputColumns.CheckScoringSchema(Host, input.Schema, Settings.TextColumn, Settings.TextPairColumn);
+        var outputs = ScoreSchema.OutputColumns(input.Schema, Settings.PredictedLabelColumn, Settings.ScoreColumn, Settings.LabelNames);
+        return new BatchedScoringDataView(input, outputs, Settings.TextColumn, Settings.TextPairColumn, Score, Math.Max(256, Settings.EvalBatchSize * 8));
+    }
+
+    IDataView ITransformer.Transform(IDataView input) => Transform(input);
+
+    public override IRowMapper MakeRowMapper(DataViewSchema schema) => new RowMapper(this, schema);
+
+    /// <summary>Releases the native tensors of the model.</summary>
+    public abstract void Dispose();
+
+    /// <summary>Per-row scoring used by PredictionEngine and by ML.NET when it maps rows one at a time.</summary>
+    private sealed class RowMapper : MapperBase
+    {
+        private readonly ClassifierTransformerBase parent;
+        private readonly int textIndex;
+        private readonly int pairIndex = -1;
+
+        public RowMapper(ClassifierTransformerBase parent, DataViewSchema schema)
+            : base(parent.Host.Register(nameof(RowMapper)), schema, parent)
+        {
+            this.parent = parent;
+            InputColumns.CheckScoringSchema(Host, schema, parent.Settings.TextColumn, parent.Settings.TextPairColumn);
+            textIndex = schema[parent.Settings.TextColumn].Index;
+            if (!string.IsNullOrEmpty(parent.Settings.TextPairColumn)) pairIndex = schema[parent.Settings.TextPairColumn].Index;
+        }
+
+        public override DataViewSchema.DetachedColumn[] GetOutputColumnsCore() =>
+            ScoreSchema.OutputColumns(InputSchema, parent.Settings.PredictedLabelColumn, parent.Settings.ScoreColumn, parent.Settings.LabelNames);
+
+        public override Delegate[] CreateGetters(DataViewRow input, Func<int, bool> activeOutput, out Action disposer)
+        {
+            var textGetter = input.GetGetter<ReadOnlyMemory<char>>(input.Schema[textIndex]);
+            var pairGetter = pairIndex >= 0 ? input.GetGetter<ReadOnlyMemory<char>>(input.Schema[pairIndex]) : null;
+            long cachedPosition = -1;
+            float[] probs = null;
+            ReadOnlyMemory<char> text = default, pair = default;
+            void Ensure()
+            {
+                if (cachedPosition == input.Position && probs is not null) return;
+                textGetter(ref text);
+                pairGetter?.Invoke(ref pair);
+                probs = parent.Score(new[] { new TextRow(text.ToString(), pairGetter is null ? null : pair.ToString(), -1) })[0];
+                cachedPosition = input.Position;
+            }
+            disposer = null;
+            var getters = new Delegate[2];
+            if (activeOutput(0)) getters[0] = (ValueGetter<uint>)((ref uint dst) => { Ensure(); dst = (uint)global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(probs) + 1; });
+            if (activeOutput(1)) getters[1] = (ValueGetter<VBuffer<float>>)((ref VBuffer<float> dst) =>
+            {
+                Ensure();
+                var editor = VBufferEditor.Create(ref dst, probs.Length);
+                probs.CopyTo(editor.Values);
+                dst = editor.Commit();
+            });
+            return getters;
+        }
+
+        public override Delegate MakeGetter(DataViewRow input, int iinfo, Func<int, bool> activeOutput, out Action disposer) =>
+            throw new NotSupportedException("Getters are created together in CreateGetters.");
+
+        public override Func<int, bool> GetDependenciesCore(Func<int, bool> activeOutput) =>
+            col => (activeOutput(0) || activeOutput(1)) && (col == textIndex || col == pairIndex);
+
+        public override void SaveModel(ModelSaveContext ctx) => parent.SaveModel(ctx);
+    }
+}
