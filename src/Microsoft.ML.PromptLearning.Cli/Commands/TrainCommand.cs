@@ -18,7 +18,17 @@ internal sealed class TrainCommand : System.CommandLine.Command
     private readonly Option<string> dataDir = new("--data-dir") { Description = "Data folder in PaddleNLP layout: train.txt, dev.txt, test.txt ('text<TAB>label'), label.txt ('label' or 'label==word').", Required = true, HelpName = "DIR" };
     private readonly Option<string> outputDir = new("--output-dir") { Description = "Folder for checkpoint-N/, model.zip, *_results.json, predictions, pictures and export/.", Required = true, HelpName = "DIR" };
     private readonly Option<string> modelPath = new("--model-name-or-path") { Description = "Pretrained ERNIE/BERT folder (config.json, vocab.txt, model.safetensors or pytorch_model.bin) [default: the bundled ChineseMini model]. Nothing is downloaded.", HelpName = "DIR" };
-    private readonly Option<string> prompt = new("--prompt") { Description = "Template in PaddleNLP syntax ({'text':'text_a'}…{'mask'}) or a plain prompt such as 这条新闻标题的主题是 [default: {'soft'}{'text':'text_a'}{'mask'}].", HelpName = "TEMPLATE" };
+    private readonly Option<string[]> prompt = new("--prompt") { Description = "Template in PaddleNLP syntax ({'text':'text_a'}…{'mask'}) or a plain prompt such as 这条新闻标题的主题是 [default: {'soft'}{'text':'text_a'}{'mask'}]. Repeat it to give the ensemble, pet and ipet recipes several prompt teachers.", HelpName = "TEMPLATE" };
+    private readonly Option<string> recipe = new("--recipe") { Description = "prompt: one prompt model. ensemble: one prompt model per --prompt (and --teachers), averaged by dev accuracy. pet: those teachers label the unlabeled texts and a --student is distilled from them (the recommended recipe when unlabeled texts exist). ipet: pet with --generations teacher generations, each retrained on the previous one's most confident pseudo-labels.", DefaultValueFactory = _ => "prompt", HelpName = "prompt|ensemble|pet|ipet" };
+    private readonly Option<string> unlabeledFile = new("--unlabeled-file") { Description = "Unlabeled texts for pet/ipet, one per line: a file inside --data-dir or a path [default: data.txt of --data-dir when present].", HelpName = "FILE" };
+    private readonly Option<bool> noUnlabeled = new("--no-unlabeled") { Description = "Do not pick up --data-dir's data.txt (pet and ipet then need --unlabeled-file)." };
+    private readonly Option<string> teachers = new("--teachers") { Description = "Teachers of ensemble/pet/ipet: prompt models, fine-tune models, or both (each weighted by dev accuracy; weak ones left out).", DefaultValueFactory = _ => "both", HelpName = "prompt|fine-tune|both" };
+    private readonly Option<double> teacherMargin = new("--teacher-selection-margin") { Description = "Leave out teachers whose dev accuracy is more than this below the best teacher's (1 keeps all).", DefaultValueFactory = _ => 0.05, HelpName = "FRACTION" };
+    private readonly Option<int> teacherSeeds = new("--teacher-seeds") { Description = "Seeds per teacher (seed, seed+1, …).", DefaultValueFactory = _ => 1, HelpName = "N" };
+    private readonly Option<string> student = new("--student") { Description = "The model pet/ipet distil and save: the fine-tune classifier (small, fast to score) or a prompt model with the first --prompt.", DefaultValueFactory = _ => "fine-tune", HelpName = "fine-tune|prompt" };
+    private readonly Option<int> generations = new("--generations") { Description = "Teacher generations of ipet (pet has 1).", DefaultValueFactory = _ => 2, HelpName = "N" };
+    private readonly Option<double> temperature = new("--temperature") { Description = "Distillation temperature of pet/ipet.", DefaultValueFactory = _ => 2.0, HelpName = "T" };
+    private readonly Option<int> maxUnlabeled = new("--max-unlabeled") { Description = "Use at most N unlabeled texts (a seeded random sample).", DefaultValueFactory = _ => 4000, HelpName = "N" };
     private readonly Option<string> verbalizer = new("--verbalizer") { Description = "How label scores are read at [MASK]: soft (PaddleNLP's default for few-shot apps), manual (label-word logits), per-char (one mask per label-word character).", DefaultValueFactory = _ => "soft", HelpName = "soft|manual|per-char" };
     private readonly Option<string> softEncoder = new("--soft-encoder") { Description = "Encoder over the template's soft tokens.", DefaultValueFactory = _ => "none", HelpName = "lstm|mlp|none" };
     private readonly Option<int?> encoderHiddenSize = new("--encoder-hidden-size") { Description = "Hidden size of --soft-encoder [default: the model's hidden size].", HelpName = "N" };
@@ -69,6 +79,12 @@ internal sealed class TrainCommand : System.CommandLine.Command
         softEncoder.AcceptOnlyFromAmong("lstm", "mlp", "none");
         device.AcceptOnlyFromAmong("cpu", "gpu");
         exportPrecision.AcceptOnlyFromAmong("fp32", "int8", "fp16");
+        recipe.AcceptOnlyFromAmong("prompt", "ensemble", "pet", "ipet");
+        teachers.AcceptOnlyFromAmong("prompt", "fine-tune", "both");
+        student.AcceptOnlyFromAmong("fine-tune", "prompt");
+        Positive(teacherSeeds, generations, maxUnlabeled);
+        Validate(temperature, v => v > 0, "must be positive");
+        Validate(teacherMargin, v => v >= 0, "must not be negative");
         Positive(trainBatch, evalBatch, loggingSteps);
         NonNegative(epochs, evalSteps, saveSteps, saveTotalLimit, patience, threads, warmupSteps);
         Validate(maxSteps, v => v == -1 || v >= 0, "must be -1 (use --num-train-epochs) or at least 0");
@@ -79,7 +95,8 @@ internal sealed class TrainCommand : System.CommandLine.Command
         foreach (var o in new Option[] { dataDir, outputDir, modelPath, prompt, verbalizer, softEncoder, encoderHiddenSize, maxSeqLength, learningRate,
                      pptLearningRate, weightDecay, warmupSteps, doTrain, doEval, doPredict, doExport, maxSteps, epochs, evalSteps, loggingSteps, saveSteps,
                      saveTotalLimit, trainBatch, evalBatch, useRDrop, alphaRDrop, useRgl, alphaRgl, freezePlm, freezeDropout, patience, seed, resume,
-                     overwrite, device, threads, exportPrecision, trainFile, devFile, testFile })
+                     overwrite, device, threads, exportPrecision, trainFile, devFile, testFile, recipe, unlabeledFile, noUnlabeled, teachers, teacherSeeds,
+                     student, generations, temperature, maxUnlabeled, teacherMargin })
             Options.Add(o);
         SetAction(Execute);
     }
@@ -101,6 +118,7 @@ internal sealed class TrainCommand : System.CommandLine.Command
         if (eval && devRows is null) throw new UsageException($"--do-eval: '{folder.Path}' has no {devName}.");
         var testName = parsed.GetValue(testFile);
         var testRows = predict ? folder.ReadLabeled(testName) : null;
+        var unlabeledTexts = train ? ReadUnlabeled(parsed, folder, testName, devName) : null;
 
         var ml = new MLContext(parsed.GetValue(seed));
         if (parsed.GetValue(device) == "gpu")
@@ -117,7 +135,9 @@ internal sealed class TrainCommand : System.CommandLine.Command
         TrainedModel trained;
         try
         {
-            trained = train ? Train(parsed, ml, folder, trainRows, devRows, output, cts.Token) : TrainedModel.Load(ml, output);
+            trained = !train ? TrainedModel.Load(ml, output)
+                : parsed.GetValue(recipe) == "prompt" ? Train(parsed, ml, folder, trainRows, devRows, output, cts.Token)
+                : TrainWithTeachers(parsed, ml, folder, trainRows, devRows, unlabeledTexts, output, cts.Token);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
@@ -150,41 +170,11 @@ internal sealed class TrainCommand : System.CommandLine.Command
         log.Truncate(resumeFrom is null ? 0 : CheckpointFolders.StepOf(resumeFrom));
 
         var keyMap = folder.CreateLabelKeyMap(ml);
-        var options = new PromptErnieTrainer.Options
-        {
-            ModelPath = parsed.GetValue(modelPath),
-            Prompt = parsed.GetValue(prompt),
-            LabelWords = folder.LabelWords.ToDictionary(kv => kv.Key, kv => kv.Value),
-            Verbalizer = parsed.GetValue(verbalizer) switch { "manual" => PromptVerbalizerKind.Manual, "per-char" => PromptVerbalizerKind.PerCharacterMask, _ => PromptVerbalizerKind.Soft },
-            SoftEncoder = parsed.GetValue(softEncoder) switch { "lstm" => SoftEncoderKind.Lstm, "mlp" => SoftEncoderKind.Mlp, _ => null },
-            EncoderHiddenSize = parsed.GetValue(encoderHiddenSize),
-            MaxSequenceLength = parsed.GetValue(maxSeqLength),
-            LearningRate = parsed.GetValue(learningRate),
-            PromptLearningRate = parsed.GetValue(pptLearningRate),
-            WeightDecay = parsed.GetValue(weightDecay),
-            WarmupSteps = parsed.GetValue(warmupSteps),
-            MaxSteps = parsed.GetValue(maxSteps),
-            NumberOfEpochs = parsed.GetValue(epochs),
-            EvalSteps = parsed.GetValue(evalSteps),
-            LoggingSteps = parsed.GetValue(loggingSteps),
-            BatchSize = parsed.GetValue(trainBatch),
-            EvalBatchSize = parsed.GetValue(evalBatch),
-            UseRDrop = parsed.GetValue(useRDrop),
-            AlphaRDrop = parsed.GetValue(alphaRDrop),
-            UseRgl = parsed.GetValue(useRgl),
-            AlphaRgl = parsed.GetValue(alphaRgl),
-            FreezePlm = parsed.GetValue(freezePlm),
-            FreezeDropout = parsed.GetValue(freezeDropout),
-            EarlyStoppingPatience = parsed.GetValue(patience),
-            Seed = parsed.GetValue(seed),
-            NumberOfThreads = parsed.GetValue(threads),
-            ValidationSet = devRows is null ? null : keyMap.Transform(ml.Data.LoadFromEnumerable(devRows)),
-            CheckpointDirectory = output,
-            SaveSteps = parsed.GetValue(saveSteps),
-            SaveTotalLimit = parsed.GetValue(saveTotalLimit),
-            ResumeFromCheckpoint = resumeFrom,
-            CancellationToken = cancellation,
-        };
+        var options = FillPromptOptions(new PromptErnieTrainer.Options(), parsed, ml, folder, keyMap, devRows, cancellation);
+        options.CheckpointDirectory = output;
+        options.SaveSteps = parsed.GetValue(saveSteps);
+        options.SaveTotalLimit = parsed.GetValue(saveTotalLimit);
+        options.ResumeFromCheckpoint = resumeFrom;
         var trainData = ml.Data.LoadFromEnumerable(trainRows);
         stdout.WriteLine($"training on {trainRows.Count} texts ({folder.Labels.Count} labels){(devRows is null ? "" : $", validating on {devRows.Count}")}; " +
                          $"model {options.ModelPath ?? "bundled ChineseMini"}{(resumeFrom is null ? "" : $"; resuming from {resumeFrom}")}");
@@ -217,6 +207,135 @@ internal sealed class TrainCommand : System.CommandLine.Command
                          (double.IsNaN(report.BestValidationAccuracy) ? "" : $" (dev accuracy {report.BestValidationAccuracy:P2})") +
                          $"; wrote {zip}, {RunFiles.TrainResults}, {RunFiles.TrainingCurves}");
         return TrainedModel.Wrap(zip, chain);
+    }
+
+    /// <summary>
+    /// The ensemble, pet and ipet recipes: teachers (prompt and/or fine-tune models) trained and weighted by dev accuracy;
+    /// pet/ipet distil them into one student on the unlabeled texts. Finished models are kept in <c>self-training/</c> of the
+    /// output folder, so running the same command again after an interruption continues where it stopped.
+    /// </summary>
+    private TrainedModel TrainWithTeachers(ParseResult parsed, MLContext ml, FewShotDataFolder folder, List<LabeledText> trainRows, List<LabeledText> devRows,
+        List<string> unlabeledTexts, string output, CancellationToken cancellation)
+    {
+        var name = parsed.GetValue(recipe);
+        if (name != "ensemble" && unlabeledTexts is null)
+            throw new UsageException($"--recipe {name} needs unlabeled texts: put them in data.txt of --data-dir or give --unlabeled-file.");
+        Directory.CreateDirectory(output);
+        var runDir = Path.Combine(output, RunFiles.SelfTrainingFolder);
+        if (parsed.GetValue(overwrite) && Directory.Exists(runDir)) Directory.Delete(runDir, recursive: true);
+        if (parsed.GetValue(resume) is not null && !Directory.Exists(runDir))
+            stdout.WriteLine($"no finished models in '{runDir}' yet: starting from the beginning.");
+        var keyMap = folder.CreateLabelKeyMap(ml);
+        var options = FillPromptOptions(new PetTrainer.Options(), parsed, ml, folder, keyMap, devRows, cancellation);
+        var prompts = parsed.GetValue(prompt);
+        options.Prompts = prompts is { Length: > 0 } ? prompts : null;
+        options.Teachers = parsed.GetValue(teachers) switch { "prompt" => PetTeachers.Prompt, "fine-tune" => PetTeachers.FineTune, _ => PetTeachers.PromptAndFineTune };
+        options.TeacherSeeds = parsed.GetValue(teacherSeeds);
+        options.TeacherSelectionMargin = parsed.GetValue(teacherMargin);
+        options.Student = parsed.GetValue(student) == "prompt" ? PetStudent.Prompt : PetStudent.FineTune;
+        options.Generations = name == "ipet" ? parsed.GetValue(generations) : 1;
+        options.Temperature = parsed.GetValue(temperature);
+        options.MaxUnlabeledExamples = parsed.GetValue(maxUnlabeled);
+        options.UnlabeledData = unlabeledTexts is null ? null : ml.Data.LoadFromEnumerable(unlabeledTexts.Select(t => new LabeledText { Text = t }));
+        options.RunDirectory = runDir;
+        var trainData = ml.Data.LoadFromEnumerable(trainRows);
+        int teacherCount = options.TeacherSeeds * ((options.Teachers.HasFlag(PetTeachers.Prompt) ? options.Prompts?.Count ?? 1 : 0) + (options.Teachers.HasFlag(PetTeachers.FineTune) ? 1 : 0));
+        stdout.WriteLine($"{name}: {teacherCount} teachers per generation on {trainRows.Count} texts ({folder.Labels.Count} labels)" +
+                         (devRows is null ? "" : $", validating on {devRows.Count}") + (unlabeledTexts is null ? "" : $", {unlabeledTexts.Count} unlabeled texts") +
+                         $"; model {options.ModelPath ?? "bundled ChineseMini"}");
+        var trainer = ml.MulticlassClassification.Trainers.Pet(options);
+        ClassifierTransformerBase transformer = new TrainingDisplay(stdout).Run(progress =>
+        {
+            options.Progress = progress;
+            return name == "ensemble" ? trainer.FitEnsemble(keyMap.Transform(trainData)) : (ClassifierTransformerBase)trainer.Fit(keyMap.Transform(trainData));
+        });
+        var chain = keyMap.Append(transformer);
+        var zip = Path.Combine(output, RunFiles.ModelZip);
+        AtomicFile.Write(zip, s => ml.Model.Save(chain, trainData.Schema, s));
+        var report = transformer.SelfTrainingReport;
+        RunFiles.WriteJson(Path.Combine(output, RunFiles.TrainResults), new Dictionary<string, object>
+        {
+            ["recipe"] = name,
+            ["train_samples"] = trainRows.Count,
+            ["unlabeled_samples"] = report.UnlabeledRows,
+            ["train_runtime"] = Math.Round(report.Seconds, 3),
+            ["generations"] = report.Generations.Select(g => new Dictionary<string, object>
+            {
+                ["generation"] = g.Generation, ["pseudo_labelled"] = g.PseudoLabelledRows, ["ensemble_eval_accuracy"] = g.EnsembleValidationAccuracy,
+                ["teachers"] = g.Teachers.Select(t => new Dictionary<string, object> { ["name"] = t.Name, ["eval_accuracy"] = t.ValidationAccuracy, ["weight"] = t.Weight }).ToList(),
+            }).ToList(),
+            ["student"] = name == "ensemble" ? null : parsed.GetValue(student),
+            ["student_eval_accuracy"] = report.StudentValidationAccuracy,
+            ["templates"] = (IReadOnlyList<string>)options.Prompts ?? new[] { options.Prompt ?? Template.FromPrompt(null).ToString() },
+            ["model_name_or_path"] = options.ModelPath ?? BundledModel.Resolve(null),
+        });
+        var last = report.Generations[^1];
+        stdout.WriteLine($"{name}: teachers {string.Join(", ", last.Teachers.Select(t => $"{t.Name} {t.ValidationAccuracy:P1} (weight {t.Weight:F2})"))}; " +
+                         $"ensemble dev accuracy {last.EnsembleValidationAccuracy:P2}" +
+                         (double.IsNaN(report.StudentValidationAccuracy) ? "" : $"; {parsed.GetValue(student)} student dev accuracy {report.StudentValidationAccuracy:P2}") +
+                         $" ({report.Seconds:F0} s); wrote {zip} and {RunFiles.TrainResults}");
+        return TrainedModel.Wrap(zip, chain);
+    }
+
+    /// <summary>The unlabeled texts for pet/ipet: --unlabeled-file, else data.txt of the data folder (unless --no-unlabeled); null when there are none.</summary>
+    private List<string> ReadUnlabeled(ParseResult parsed, FewShotDataFolder folder, string testName, string devName)
+    {
+        var given = parsed.GetValue(unlabeledFile);
+        List<string> texts;
+        if (given is not null)
+        {
+            var path = File.Exists(given) ? given : Path.Combine(folder.Path, given);
+            if (Directory.Exists(path)) throw new UsageException($"--unlabeled-file: '{given}' is a folder; give a file with one text per line.");
+            if (!File.Exists(path)) throw new UsageException($"--unlabeled-file: '{given}' does not exist (neither as a path nor inside '{folder.Path}').");
+            texts = File.ReadAllLines(path).Select(l => l.Split('\t')[0].Trim()).Where(l => l.Length > 0).ToList();
+            if (texts.Count == 0) throw new UsageException($"--unlabeled-file: '{path}' has no non-empty line.");
+        }
+        else if (!parsed.GetValue(noUnlabeled) && folder.Has("data.txt")) texts = folder.ReadUnlabeled("data.txt");
+        else return null;
+        foreach (var split in new[] { testName, devName }.Where(folder.Has))
+        {
+            var labelled = new HashSet<string>(folder.ReadLabeled(split).Select(r => r.Text));
+            int overlap = texts.Count(labelled.Contains);
+            if (overlap > 0) stdout.WriteLine($"warning: {overlap} unlabeled texts are also in {split}; results on {split} will look better than they are. Remove them from the unlabeled file.");
+        }
+        return texts;
+    }
+
+    /// <summary>The prompt options every recipe shares, from the command line.</summary>
+    private T FillPromptOptions<T>(T options, ParseResult parsed, MLContext ml, FewShotDataFolder folder, ITransformer keyMap, List<LabeledText> devRows,
+        CancellationToken cancellation) where T : PromptErnieTrainer.Options
+    {
+        var prompts = parsed.GetValue(prompt);
+        var o = options;
+        o.ModelPath = parsed.GetValue(modelPath);
+        o.Prompt = prompts is { Length: > 0 } ? prompts[0] : null;
+        o.LabelWords = folder.LabelWords.ToDictionary(kv => kv.Key, kv => kv.Value);
+        o.Verbalizer = parsed.GetValue(verbalizer) switch { "manual" => PromptVerbalizerKind.Manual, "per-char" => PromptVerbalizerKind.PerCharacterMask, _ => PromptVerbalizerKind.Soft };
+        o.SoftEncoder = parsed.GetValue(softEncoder) switch { "lstm" => SoftEncoderKind.Lstm, "mlp" => SoftEncoderKind.Mlp, _ => null };
+        o.EncoderHiddenSize = parsed.GetValue(encoderHiddenSize);
+        o.MaxSequenceLength = parsed.GetValue(maxSeqLength);
+        o.LearningRate = parsed.GetValue(learningRate);
+        o.PromptLearningRate = parsed.GetValue(pptLearningRate);
+        o.WeightDecay = parsed.GetValue(weightDecay);
+        o.WarmupSteps = parsed.GetValue(warmupSteps);
+        o.MaxSteps = parsed.GetValue(maxSteps);
+        o.NumberOfEpochs = parsed.GetValue(epochs);
+        o.EvalSteps = parsed.GetValue(evalSteps);
+        o.LoggingSteps = parsed.GetValue(loggingSteps);
+        o.BatchSize = parsed.GetValue(trainBatch);
+        o.EvalBatchSize = parsed.GetValue(evalBatch);
+        o.UseRDrop = parsed.GetValue(useRDrop);
+        o.AlphaRDrop = parsed.GetValue(alphaRDrop);
+        o.UseRgl = parsed.GetValue(useRgl);
+        o.AlphaRgl = parsed.GetValue(alphaRgl);
+        o.FreezePlm = parsed.GetValue(freezePlm);
+        o.FreezeDropout = parsed.GetValue(freezeDropout);
+        o.EarlyStoppingPatience = parsed.GetValue(patience);
+        o.Seed = parsed.GetValue(seed);
+        o.NumberOfThreads = parsed.GetValue(threads);
+        o.ValidationSet = devRows is null ? null : keyMap.Transform(ml.Data.LoadFromEnumerable(devRows));
+        o.CancellationToken = cancellation;
+        return o;
     }
 
     /// <summary>The checkpoint to continue from; refuses to mix a new run into the checkpoints of an earlier one.</summary>

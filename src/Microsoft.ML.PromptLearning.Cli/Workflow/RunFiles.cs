@@ -18,6 +18,7 @@ internal static class RunFiles
     public const string TestConfusion = "test_confusion_matrix.png";
     public const string ExportFolder = "export";
     public const string OnnxModel = "model.onnx";
+    public const string SelfTrainingFolder = "self-training";
 
     public static readonly JsonSerializerOptions Json = new()
     {

@@ -43,7 +43,13 @@ internal static class RunSteps
         Directory.CreateDirectory(exportDir);
         var name = precision switch { OnnxPrecision.Int8 => "model.int8.onnx", OnnxPrecision.Float16 => "model.fp16.onnx", _ => RunFiles.OnnxModel };
         var path = Path.Combine(exportDir, name);
-        model.Classifier.ExportToOnnx(path, new OnnxExportOptions { Precision = precision });
+        if (model.Classifier is ErnieEnsembleTransformer ensemble)
+        {
+            OnnxEnsemble.Export(ensemble, exportDir, new OnnxExportOptions { Precision = precision });
+            stdout.WriteLine($"exported {ensemble.Members.Count} member graphs and {OnnxEnsemble.ManifestFile} (the weights) into {exportDir} ({precision}); score them with OnnxEnsemble");
+            return Path.Combine(exportDir, OnnxEnsemble.ManifestFile);
+        }
+        ((ErnieClassifierTransformerBase)model.Classifier).ExportToOnnx(path, new OnnxExportOptions { Precision = precision });
         stdout.WriteLine($"exported {path} ({new FileInfo(path).Length / 1e6:F1} MB, {precision})");
         return path;
     }

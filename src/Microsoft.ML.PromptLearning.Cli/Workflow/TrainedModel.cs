@@ -5,7 +5,7 @@ namespace Microsoft.ML.PromptLearning.Cli.Workflow;
 /// <summary>A saved model zip (label key map + prompt or fine-tune classifier) opened for scoring texts.</summary>
 internal sealed class TrainedModel : IDisposable
 {
-    private TrainedModel(string zip, ITransformer model, ErnieClassifierTransformerBase classifier)
+    private TrainedModel(string zip, ITransformer model, ClassifierTransformerBase classifier)
     {
         ZipPath = zip;
         Model = model;
@@ -14,7 +14,7 @@ internal sealed class TrainedModel : IDisposable
 
     public string ZipPath { get; }
     public ITransformer Model { get; }
-    public ErnieClassifierTransformerBase Classifier { get; }
+    public ClassifierTransformerBase Classifier { get; }
     public IReadOnlyList<string> Labels => Classifier.LabelNames;
 
     public static TrainedModel Wrap(string zip, ITransformer model) => new(zip, model, FindClassifier(model, zip));
@@ -32,12 +32,12 @@ internal sealed class TrainedModel : IDisposable
         return Wrap(zip, model);
     }
 
-    private static ErnieClassifierTransformerBase FindClassifier(ITransformer model, string zip) => model switch
+    private static ClassifierTransformerBase FindClassifier(ITransformer model, string zip) => model switch
     {
-        ErnieClassifierTransformerBase c => c,
-        IEnumerable<ITransformer> chain => chain.OfType<ErnieClassifierTransformerBase>().LastOrDefault()
-            ?? throw new InvalidDataException($"'{zip}' holds no PromptErnie or ErnieTextClassification model."),
-        _ => throw new InvalidDataException($"'{zip}' holds no PromptErnie or ErnieTextClassification model."),
+        ClassifierTransformerBase c => c,
+        IEnumerable<ITransformer> chain => chain.OfType<ClassifierTransformerBase>().LastOrDefault()
+            ?? throw new InvalidDataException($"'{zip}' holds no PromptErnie, ErnieTextClassification or ensemble model."),
+        _ => throw new InvalidDataException($"'{zip}' holds no PromptErnie, ErnieTextClassification or ensemble model."),
     };
 
     /// <summary>Class probabilities per text (batched by length), and the predicted class index.</summary>

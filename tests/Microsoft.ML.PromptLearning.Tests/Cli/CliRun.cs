@@ -18,16 +18,17 @@ internal static class CliRun
 
     /// <summary>
     /// <paramref name="command"/> followed by the <paramref name="defaults"/>; <paramref name="overrides"/> holds flags and
-    /// option/value pairs that replace defaults of the same name or add to them.
+    /// option/value pairs that replace defaults of the same name or add to them (a name repeated in the overrides is given repeatedly).
     /// </summary>
     public static string[] Args(string command, List<(string Name, string Value)> defaults, string[] overrides)
     {
         var options = new List<(string Name, string Value)>(defaults);
+        var overridden = new HashSet<string>();
         for (int i = 0; i < overrides.Length; i++)
         {
             bool flag = i + 1 >= overrides.Length || overrides[i + 1].StartsWith("--", StringComparison.Ordinal);
             var name = overrides[i];
-            options.RemoveAll(o => o.Name == name);
+            if (overridden.Add(name)) options.RemoveAll(o => o.Name == name);
             options.Add((name, flag ? null : overrides[++i]));
         }
         return new[] { command }.Concat(options.SelectMany(o => o.Value is null ? new[] { o.Name } : new[] { o.Name, o.Value })).ToArray();

@@ -116,6 +116,65 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void PetRecipeDistilsTeachersOnDataTxtAndRerunReusesFinishedModels()
+    {
+        using var temp = new TempDirectory();
+        var data = TinyDataFolder(temp.Path);
+        var testText = File.ReadAllLines(Path.Combine(data, "test.txt"))[0].Split('\t')[0];
+        File.AppendAllLines(Path.Combine(data, "data.txt"), new[] { testText });   // leaks a test text into the unlabeled data
+        var output = Path.Combine(temp.Path, "pet");
+        var args = TrainArgs(data, output, 30, "--do-train", "--do-eval", "--do-export", "--recipe", "pet",
+            "--prompt", "{'text':'text_a'}{'hard':'主题'}{'mask'}{'mask'}", "--prompt", "{'soft':'主题'}{'text':'text_a'}{'mask'}");
+        var (code, stdout, stderr) = Run(args);
+        Assert.True(code == 0, stderr + stdout);
+        Assert.Contains("warning: 1 unlabeled texts are also in test.txt", stdout);
+        using (var train = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "train_results.json"))))
+        {
+            var root = train.RootElement;
+            Assert.Equal("pet", root.GetProperty("recipe").GetString());
+            var trainTexts = File.ReadAllLines(Path.Combine(data, "train.txt")).Select(l => l.Split('\t')[0]).ToHashSet();
+            int usable = File.ReadAllLines(Path.Combine(data, "data.txt")).Distinct().Count(t => !trainTexts.Contains(t));
+            Assert.Equal(usable, root.GetProperty("unlabeled_samples").GetInt32());   // without duplicates and training texts
+            var teachers = root.GetProperty("generations")[0].GetProperty("teachers").EnumerateArray().ToList();
+            Assert.Equal(new[] { "prompt 0 seed 5", "prompt 1 seed 5", "fine-tune seed 5" }, teachers.Select(t => t.GetProperty("name").GetString()));
+            Assert.Equal(1.0, teachers.Sum(t => t.GetProperty("weight").GetDouble()), 1e-9);
+            Assert.InRange(root.GetProperty("student_eval_accuracy").GetDouble(), 0.0, 1.0);
+        }
+        Assert.True(File.Exists(Path.Combine(output, "export", "model.onnx")), "the fine-tune student exports as one graph");
+        var zips = Directory.GetFiles(Path.Combine(output, "self-training"), "*.zip");
+        Assert.Equal(4, zips.Length);   // three teachers and the student
+        var times = zips.ToDictionary(z => z, File.GetLastWriteTimeUtc);
+        double Eval() { using var e = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "eval_results.json"))); return e.RootElement.GetProperty("eval_accuracy").GetDouble(); }
+        var eval = Eval();
+
+        var again = Run(args);   // the same command again: every model is found finished
+        Assert.True(again.Code == 0, again.Err + again.Out);
+        foreach (var (zip, time) in times) Assert.Equal(time, File.GetLastWriteTimeUtc(zip));
+        Assert.Equal(eval, Eval());
+
+        var noUnlabeled = Run(TrainArgs(data, Path.Combine(temp.Path, "none"), 30, "--do-train", "--recipe", "pet", "--no-unlabeled"));
+        Assert.Equal(2, noUnlabeled.Code);
+        Assert.Contains("--recipe pet needs unlabeled texts", noUnlabeled.Err);
+    }
+
+    [Fact]
+    public void EnsembleRecipeExportsEveryMemberAndTheCombiner()
+    {
+        using var temp = new TempDirectory();
+        var data = TinyDataFolder(temp.Path);
+        var output = Path.Combine(temp.Path, "ensemble");
+        var (code, stdout, stderr) = Run(TrainArgs(data, output, 30, "--do-train", "--do-predict", "--do-export", "--recipe", "ensemble", "--teachers", "prompt", "--teacher-selection-margin", "1",
+            "--prompt", "{'text':'text_a'}{'hard':'主题'}{'mask'}{'mask'}", "--prompt", "{'soft':'主题'}{'text':'text_a'}{'mask'}"));
+        Assert.True(code == 0, stderr + stdout);
+        var export = Path.Combine(output, "export");
+        Assert.True(File.Exists(Path.Combine(export, "member000.onnx")) && File.Exists(Path.Combine(export, "member001.onnx")), stdout);
+        using var ensemble = new Microsoft.ML.PromptLearning.Onnx.OnnxEnsemble(export);
+        var texts = File.ReadAllLines(Path.Combine(data, "test.txt")).Select(l => l.Split('\t')[0]).ToList();
+        var onnxLabels = ensemble.PredictProbabilities(texts).Select(p => ensemble.Labels[global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(p)]);
+        Assert.Equal(File.ReadAllLines(Path.Combine(output, "test_predictions.txt")).Select(l => l.Split('\t')[1]), onnxLabels);
+    }
+
+    [Fact]
     public void InterruptedRunResumesExactlyAndIgnoresACheckpointCutOffMidWrite()
     {
         using var temp = new TempDirectory();
