@@ -27,6 +27,7 @@ internal static class TrainerCore
     public static PretrainedErnie LoadPlm(IHost host, ErnieTrainerOptionsBase o)
     {
         var path = BundledModel.Resolve(o.ModelPath);
+        manual_seed(o.Seed);   // weights the checkpoint lacks (e.g. a pooler) are initialised from the seed too
         var loaded = ErnieCheckpoint.Load(path);
         manual_seed(o.Seed);   // the heads built next (soft prompts, verbalizer, classifier) start from the seed
         if (o.MaxSequenceLength > loaded.Model.Config.MaxPositionEmbeddings)

@@ -12,6 +12,31 @@ public class ErnieTextClassificationTrainerTests
     };
 
     [Fact]
+    public void TheSameSeedGivesByteIdenticalWeightsEvenForAPoolerTheCheckpointLacks()
+    {
+        // The bundled model has no pooler weights, so Pooler starts from a random layer: it must come from the seed.
+        string Hash(int seed)
+        {
+            var ml = new MLContext(seed: 1);
+            var (train, _) = TinyTask.Load(ml, TinyTask.Rows(2, seed: 1));
+            var options = new ErnieTextClassificationTrainer.Options { MaxSteps = 1, Pooling = FineTunePooling.Pooler, Seed = seed, LoggingSteps = 0, MaxSequenceLength = 16 };
+            using var model = ml.MulticlassClassification.Trainers.ErnieTextClassification(options).Fit(train);
+            using var sha = System.Security.Cryptography.SHA256.Create();
+            foreach (var (name, p) in model.Net.named_parameters())
+            {
+                var bytes = p.detach().cpu().data<float>().ToArray().SelectMany(BitConverter.GetBytes).ToArray();
+                sha.TransformBlock(System.Text.Encoding.UTF8.GetBytes(name), 0, name.Length, null, 0);
+                sha.TransformBlock(bytes, 0, bytes.Length, null, 0);
+            }
+            sha.TransformFinalBlock(Array.Empty<byte>(), 0, 0);
+            return Convert.ToHexString(sha.Hash!);
+        }
+        var first = Hash(7);
+        Assert.Equal(first, Hash(7));
+        Assert.NotEqual(first, Hash(8));
+    }
+
+    [Fact]
     public void LearnsASeparableTaskAndWorksWithEvaluateAndPredictionEngine()
     {
         var ml = new MLContext(seed: 1);
