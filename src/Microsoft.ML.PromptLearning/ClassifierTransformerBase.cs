@@ -1,12 +1,7 @@
-using System.Text;
-using System.Text.Json.Nodes;
 using Microsoft.ML.Data;
-using TorchSharp;
 using Microsoft.ML.PromptLearning.MLNet;
-using Microsoft.ML.PromptLearning.Tokenization;
 using Microsoft.ML.PromptLearning.Training;
 using Microsoft.ML.Runtime;
-using static TorchSharp.torch;
 
 namespace Microsoft.ML.PromptLearning;
 
