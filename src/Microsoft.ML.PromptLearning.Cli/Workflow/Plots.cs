@@ -34,7 +34,7 @@ internal static class Plots
         long lastStep = Math.Max(1, loss.Concat(accuracy.Select(a => (a.Step, a.Accuracy))).Select(p => p.Step).DefaultIfEmpty(1).Max());
         plot.Axes.SetLimitsX(0, lastStep + Math.Max(1, lastStep / 20.0));
         plot.Axes.SetLimitsY(0, 100, plot.Axes.Right);
-        if (loss.Count > 0) plot.Axes.SetLimitsY(0, Math.Max(1e-3, loss.Max(p => p.Loss)) * 1.1, plot.Axes.Left);
+        if (loss.Count > 0) plot.Axes.SetLimitsY(0, Math.Max(1e-3, loss.Max(p => p.Loss)) * 1.3, plot.Axes.Left);   // headroom for the legend
         plot.ShowLegend(Alignment.UpperCenter);
         Save(plot, path, 900, 540);
     }
