@@ -22,7 +22,7 @@ var testRows = folder.ReadLabeled("test.txt");
 var test = ml.Data.LoadFromEnumerable(testRows);
 // The label key covers every label of label.txt (in its order), so classes missing from the few-shot set still get scores.
 var keyMap = folder.CreateLabelKeyMap(ml);
-ml.Log += (_, e) => { if (!options.Json && e.Source is "Training" && e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info) Console.WriteLine($"  {e.Message}"); };
+ml.Log += (_, e) => { if (!options.Json && e.Source.EndsWith("Trainer; Training", StringComparison.Ordinal) && e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info) Console.WriteLine($"  {e.RawMessage}"); };
 
 Console.WriteLine($"data: {options.DataDir} ({folder.Labels.Count} labels), model: {options.Model ?? "bundled ChineseMini"}");
 var prompt = ml.MulticlassClassification.Trainers.PromptErnie(new PromptErnieTrainer.Options

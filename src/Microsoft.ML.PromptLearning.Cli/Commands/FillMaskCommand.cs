@@ -40,7 +40,7 @@ internal sealed class FillMaskCommand : System.CommandLine.Command
         var folder = parsed.GetValue(model);
         var input = parsed.GetValue(text);
         var pair = parsed.GetValue(textPair);
-        if (!Directory.Exists(folder)) throw new UsageException($"--model: folder '{folder}' does not exist.");
+        CliPaths.Folder("--model", folder, "model folder");
         if (!input.Contains("[MASK]", StringComparison.Ordinal) && pair?.Contains("[MASK]", StringComparison.Ordinal) != true)
             throw new UsageException("--text has no [MASK]; write [MASK] where a token should be predicted, e.g. --text \"今天天气很[MASK]。\"");
 

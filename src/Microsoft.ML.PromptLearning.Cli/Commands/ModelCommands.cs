@@ -39,10 +39,10 @@ internal sealed class EvalCommand : TrainedModelCommand
 
     protected override int Execute(ParseResult parsed)
     {
-        var folder = FewShotDataFolder.Open(parsed.GetValue(dataDir));
+        var folder = FewShotDataFolder.Open(CliPaths.Folder("--data-dir", parsed.GetValue(dataDir), "data folder"));
         using var model = Load(parsed, Model);
         var name = parsed.GetValue(split);
-        RunSteps.Evaluate(model, name, folder.ReadLabeled(name), "eval", parsed.GetValue(outputDir), Stdout);
+        RunSteps.Evaluate(model, name, folder.ReadLabeled(name), "eval", CliPaths.OutputFolder("--output-dir", parsed.GetValue(outputDir)), Stdout);
         return CliApp.Success;
     }
 }
@@ -65,10 +65,10 @@ internal sealed class PredictCommand : TrainedModelCommand
 
     protected override int Execute(ParseResult parsed)
     {
-        var texts = FewShotDataFolder.Open(parsed.GetValue(dataDir)).ReadUnlabeled(parsed.GetValue(file));
+        var texts = FewShotDataFolder.Open(CliPaths.Folder("--data-dir", parsed.GetValue(dataDir), "data folder")).ReadUnlabeled(parsed.GetValue(file));
         using var model = Load(parsed, Model);
         var (probs, predicted) = model.Predict(texts);
-        Predictions.Write(parsed.GetValue(output), parsed.GetValue(probabilities), texts, probs, predicted, model.Labels, Stdout);
+        Predictions.Write(CliPaths.OutputFile("--output", parsed.GetValue(output)), CliPaths.OutputFile("--probabilities", parsed.GetValue(probabilities)), texts, probs, predicted, model.Labels, Stdout);
         return CliApp.Success;
     }
 }
@@ -89,7 +89,7 @@ internal sealed class ExportCommand : TrainedModelCommand
     protected override int Execute(ParseResult parsed)
     {
         using var model = Load(parsed, Model);
-        var dir = parsed.GetValue(outputDir) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(model.ZipPath))!, RunFiles.ExportFolder);
+        var dir = CliPaths.OutputFolder("--output-dir", parsed.GetValue(outputDir)) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(model.ZipPath))!, RunFiles.ExportFolder);
         RunSteps.Export(model, dir, RunSteps.ParsePrecision(parsed.GetValue(precision)), Stdout);
         return CliApp.Success;
     }
@@ -98,7 +98,7 @@ internal sealed class ExportCommand : TrainedModelCommand
 /// <summary><c>prompt-learn infer</c>: PaddleNLP's <c>infer.py</c>: scores a file through ONNX Runtime alone.</summary>
 internal sealed class InferCommand : System.CommandLine.Command
 {
-    private readonly Option<string> modelPath = new("--model-path") { Description = "The exported ONNX file (e.g. OUTPUT/export/model.onnx).", HelpName = "FILE.onnx" };
+    private readonly Option<string> modelPath = new("--model-path") { Description = "The exported ONNX file (e.g. OUTPUT/export/model.onnx), or the folder holding it (its model.onnx, or its only .onnx file).", HelpName = "FILE.onnx|DIR" };
     private readonly Option<string> modelPathPrefix = new("--model-path-prefix") { Description = "As in infer.py: the ONNX file without '.onnx' (e.g. OUTPUT/export/model).", HelpName = "PREFIX" };
     private readonly Option<string> dataDir = new("--data-dir") { Description = "Data folder in PaddleNLP layout.", Required = true, HelpName = "DIR" };
     private readonly Option<string> file = new("--file") { Description = "File inside --data-dir: one text per line (a trailing '<TAB>label' is ignored).", DefaultValueFactory = _ => "data.txt", HelpName = "NAME" };
@@ -125,9 +125,8 @@ internal sealed class InferCommand : System.CommandLine.Command
         var path = parsed.GetValue(modelPath);
         var prefix = parsed.GetValue(modelPathPrefix);
         if ((path is null) == (prefix is null)) throw new UsageException("give --model-path FILE.onnx or --model-path-prefix PREFIX (one of them).");
-        path ??= prefix + ".onnx";
-        if (!File.Exists(path)) throw new UsageException($"ONNX model '{path}' does not exist; export one with 'prompt-learn export' or 'train --do-export'.");
-        var texts = FewShotDataFolder.Open(parsed.GetValue(dataDir)).ReadUnlabeled(parsed.GetValue(file));
+        path = path is not null ? CliPaths.OnnxModel("--model-path", path) : CliPaths.File("--model-path-prefix", prefix + ".onnx", "ONNX model");
+        var texts = FewShotDataFolder.Open(CliPaths.Folder("--data-dir", parsed.GetValue(dataDir), "data folder")).ReadUnlabeled(parsed.GetValue(file));
         using var predictor = new Onnx.OnnxPredictor(path, new Onnx.OnnxPredictorOptions
         {
             BatchSize = parsed.GetValue(batchSize), IntraOpNumThreads = parsed.GetValue(threads), UseCuda = parsed.GetValue(device) == "gpu",
@@ -137,7 +136,7 @@ internal sealed class InferCommand : System.CommandLine.Command
         var profilePath = parsed.GetValue(profile) is null ? null : predictor.EndProfiling();
         if (profilePath is not null && parsed.GetValue(output) is not null) stdout.WriteLine($"wrote the ONNX Runtime profile to {profilePath}");
         var predicted = probs.Select(p => Inference.Probabilities.ArgMax(p)).ToArray();
-        Predictions.Write(parsed.GetValue(output), parsed.GetValue(probabilities), texts, probs, predicted, predictor.LabelNames, stdout);
+        Predictions.Write(CliPaths.OutputFile("--output", parsed.GetValue(output)), CliPaths.OutputFile("--probabilities", parsed.GetValue(probabilities)), texts, probs, predicted, predictor.LabelNames, stdout);
         return CliApp.Success;
     }
 }

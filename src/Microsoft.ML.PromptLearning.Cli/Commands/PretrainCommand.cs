@@ -124,7 +124,7 @@ internal sealed class PretrainCommand : System.CommandLine.Command
         var modelDir = parsed.GetValue(model);
         var configPath = parsed.GetValue(config);
         var vocabPath = parsed.GetValue(vocab);
-        var output = parsed.GetValue(outputDir);
+        var output = CliPaths.OutputFolder("--output-dir", parsed.GetValue(outputDir));
         var files = parsed.GetValue(trainFiles) ?? new List<string>();
         var vectors = parsed.GetValue(charVectors);
         var vectorTokens = parsed.GetValue(charVectorsTokens);
@@ -139,7 +139,10 @@ internal sealed class PretrainCommand : System.CommandLine.Command
         if (vectors is not null && modelDir is not null)
             throw new UsageException("--char-vectors initialises a new model; it cannot be used with --model-name-or-path.");
 
-        if (modelDir is not null && !Directory.Exists(modelDir)) throw new UsageException($"--model-name-or-path: folder '{modelDir}' does not exist (models are not downloaded; give a local checkpoint folder).");
+        if (modelDir is not null && !Directory.Exists(modelDir))
+            throw new UsageException(File.Exists(modelDir)
+                ? $"--model-name-or-path: '{modelDir}' is a file; give the checkpoint folder that holds it (config.json, vocab.txt, weights)."
+                : $"--model-name-or-path: folder '{modelDir}' does not exist (models are not downloaded; give a local checkpoint folder).");
         RequireFile("--config", configPath);
         RequireFile("--vocab", vocabPath);
         RequireFile("--char-vectors", vectors);
@@ -190,7 +193,7 @@ internal sealed class PretrainCommand : System.CommandLine.Command
 
     private static void RequireFile(string option, string path)
     {
-        if (path is not null && !File.Exists(path)) throw new UsageException($"{option}: file '{path}' does not exist.");
+        if (path is not null) CliPaths.File(option, path);
     }
 
     private static bool SamePath(string a, string b) =>

@@ -108,9 +108,11 @@ internal sealed class TrainCommand : System.CommandLine.Command
             throw new UsageException("nothing to do: give at least one of --do-train, --do-eval, --do-predict, --do-export.");
         var model = parsed.GetValue(modelPath);
         if (model is not null && !Directory.Exists(model))
-            throw new UsageException($"--model-name-or-path: folder '{model}' does not exist (models are not downloaded; give a local folder).");
-        var output = parsed.GetValue(outputDir);
-        var folder = FewShotDataFolder.Open(parsed.GetValue(dataDir));
+            throw new UsageException(File.Exists(model)
+                ? $"--model-name-or-path: '{model}' is a file; give the model folder that holds it (config.json, vocab.txt, weights)."
+                : $"--model-name-or-path: folder '{model}' does not exist (models are not downloaded; give a local folder).");
+        var output = CliPaths.OutputFolder("--output-dir", parsed.GetValue(outputDir));
+        var folder = FewShotDataFolder.Open(CliPaths.Folder("--data-dir", parsed.GetValue(dataDir), "data folder"));
         // Read every split the run needs now, so a malformed file fails before any training.
         var trainRows = train ? folder.ReadLabeled(parsed.GetValue(trainFile)) : null;
         var devName = parsed.GetValue(devFile);
@@ -362,7 +364,7 @@ internal sealed class TrainCommand : System.CommandLine.Command
             if (existing.Count == 0) stdout.WriteLine($"no complete checkpoint in '{output}' yet: starting from step 0.");
             return existing.FirstOrDefault();
         }
-        if (!Directory.Exists(requested)) throw new UsageException($"--resume-from-checkpoint: folder '{requested}' does not exist.");
+        CliPaths.Folder("--resume-from-checkpoint", requested, "checkpoint folder");
         if (!File.Exists(Path.Combine(requested, ClassifierTrainingLoop.StateFile)))
             throw new UsageException($"--resume-from-checkpoint: '{requested}' is not a complete checkpoint (no {ClassifierTrainingLoop.StateFile}; it may have been interrupted while being written).");
         return requested;

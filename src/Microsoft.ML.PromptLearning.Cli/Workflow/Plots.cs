@@ -5,7 +5,10 @@ namespace Microsoft.ML.PromptLearning.Cli.Workflow;
 /// <summary>The PNG pictures of a run, drawn with ScottPlot: training curves and confusion-matrix heatmaps.</summary>
 internal static class Plots
 {
-    /// <summary>Training loss (left axis) and dev accuracy (right axis) against the step.</summary>
+    /// <summary>
+    /// Training loss (left axis) and dev accuracy in percent, 0 to 100, as in the logs (right axis) against the step. Steps are
+    /// whole numbers on the axis, which starts at 0; points carry markers, so one evaluation (or one logged loss) is visible.
+    /// </summary>
     public static void TrainingCurves(string path, IReadOnlyList<(long Step, double Loss)> loss, IReadOnlyList<(long Step, double Accuracy)> accuracy)
     {
         var plot = new Plot();
@@ -13,17 +16,25 @@ internal static class Plots
         {
             var line = plot.Add.Scatter(loss.Select(p => (double)p.Step).ToArray(), loss.Select(p => p.Loss).ToArray());
             line.LegendText = "training loss";
+            line.MarkerSize = loss.Count == 1 ? 9 : 4;
         }
         if (accuracy.Count > 0)
         {
-            var line = plot.Add.Scatter(accuracy.Select(p => (double)p.Step).ToArray(), accuracy.Select(p => p.Accuracy).ToArray());
-            line.LegendText = "dev accuracy";
+            var line = plot.Add.Scatter(accuracy.Select(p => (double)p.Step).ToArray(), accuracy.Select(p => 100 * p.Accuracy).ToArray());
+            line.LegendText = "dev accuracy (%)";
+            line.MarkerSize = 9;
             line.Axes.YAxis = plot.Axes.Right;
-            plot.Axes.Right.Label.Text = "dev accuracy";
         }
         plot.Title("Training");
         plot.XLabel("step");
         plot.YLabel("loss");
+        plot.Axes.Right.Label.Text = "dev accuracy (%)";
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        plot.Axes.AutoScale();
+        long lastStep = Math.Max(1, loss.Concat(accuracy.Select(a => (a.Step, a.Accuracy))).Select(p => p.Step).DefaultIfEmpty(1).Max());
+        plot.Axes.SetLimitsX(0, lastStep + Math.Max(1, lastStep / 20.0));
+        plot.Axes.SetLimitsY(0, 100, plot.Axes.Right);
+        if (loss.Count > 0) plot.Axes.SetLimitsY(0, Math.Max(1e-3, loss.Max(p => p.Loss)) * 1.3, plot.Axes.Left);   // headroom for the legend
         plot.ShowLegend(Alignment.UpperCenter);
         Save(plot, path, 900, 540);
     }

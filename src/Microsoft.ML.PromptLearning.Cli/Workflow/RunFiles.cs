@@ -40,8 +40,8 @@ internal static class RunFiles
         {
             var zip = Path.Combine(path, ModelZip);
             if (File.Exists(zip)) return zip;
-            throw new UsageException($"'{path}' has no {ModelZip}; give a 'prompt-learn train' output folder or a model zip.");
+            throw new UsageException($"--model: folder '{path}' has no {ModelZip}; give a 'prompt-learn train' output folder or a model zip.");
         }
-        throw new UsageException($"'{path}' does not exist; give a 'prompt-learn train' output folder or a model zip.");
+        throw new UsageException($"--model: '{path}' does not exist; give a 'prompt-learn train' output folder or a model zip.");
     }
 }

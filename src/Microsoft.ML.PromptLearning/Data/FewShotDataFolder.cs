@@ -32,6 +32,7 @@ public sealed class FewShotDataFolder
     /// <exception cref="InvalidDataException">label.txt is missing, empty or malformed.</exception>
     public static FewShotDataFolder Open(string path)
     {
+        if (File.Exists(path)) throw new DirectoryNotFoundException($"'{path}' is a file; give the data folder that holds train.txt, dev.txt, test.txt and label.txt.");
         if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"Data folder '{path}' does not exist.");
         var labelFile = System.IO.Path.Combine(path, "label.txt");
         if (!File.Exists(labelFile)) throw new InvalidDataException($"Data folder '{path}' has no label.txt (one label per line, optionally 'label==word').");
@@ -63,6 +64,12 @@ public sealed class FewShotDataFolder
         ml.Transforms.Conversion.MapValueToKey(labelColumnName, keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByOccurrence)
             .Fit(ml.Data.LoadFromEnumerable(Labels.Select(l => new LabeledText { Text = "", Label = l })));
 
+    private void RequireFile(string file, string fileName)
+    {
+        if (Directory.Exists(file)) throw new FileNotFoundException($"'{file}' is a folder; {fileName} must be a text file in data folder '{Path}'.", file);
+        if (!File.Exists(file)) throw new FileNotFoundException($"Data folder '{Path}' has no {fileName}.", file);
+    }
+
     /// <summary>Whether the folder has a file (e.g. "dev.txt").</summary>
     public bool Has(string fileName) => File.Exists(System.IO.Path.Combine(Path, fileName));
 
@@ -70,7 +77,7 @@ public sealed class FewShotDataFolder
     public List<LabeledText> ReadLabeled(string fileName)
     {
         var file = System.IO.Path.Combine(Path, fileName);
-        if (!File.Exists(file)) throw new FileNotFoundException($"Data folder '{Path}' has no {fileName}.", file);
+        RequireFile(file, fileName);
         var known = new HashSet<string>(Labels);
         var rows = new List<LabeledText>();
         int lineNumber = 0;
@@ -95,7 +102,7 @@ public sealed class FewShotDataFolder
     public List<string> ReadUnlabeled(string fileName = "data.txt")
     {
         var file = System.IO.Path.Combine(Path, fileName);
-        if (!File.Exists(file)) throw new FileNotFoundException($"Data folder '{Path}' has no {fileName}.", file);
+        RequireFile(file, fileName);
         var texts = ReadLines(file).Select(l => { int tab = l.IndexOf('\t'); return (tab >= 0 ? l[..tab] : l).Trim(); }).Where(l => l.Length > 0).ToList();
         if (texts.Count == 0) throw new InvalidDataException($"{file} has no texts.");
         return texts;

@@ -98,6 +98,7 @@ internal static class ClassifierTrainingLoop
         var clock = Stopwatch.StartNew();
         double secondsBefore = state.TrainSeconds;
         long samplesBefore = state.Samples;
+        long stepsBefore = state.Step;
         progress?.SetHeader(new ProgressHeader(new[] { "Loss", "Validation accuracy" }, new[] { "Step" }), e =>
         {
             e.SetProgress(0, state.Step, totalSteps);
@@ -149,7 +150,8 @@ internal static class ClassifierTrainingLoop
             if (s.LoggingSteps > 0 && state.Step % s.LoggingSteps == 0)
             {
                 double mean = state.LossSum / state.LossCount;
-                channel?.Info($"step {state.Step}/{totalSteps} loss {mean:F4} lr {lr:E2} ({samplesPerSecond:F1} samples/s)");
+                channel?.Info($"step {state.Step}/{totalSteps} ({100.0 * state.Step / totalSteps:F0}%) loss {mean:F4} lr {lr:E2} " +
+                              $"({samplesPerSecond:F1} samples/s, {TimeLeft(clock.Elapsed, state.Step - stepsBefore, totalSteps - state.Step)} left)");
                 s.Progress?.Invoke(new TrainingProgress(TrainingEventKind.Log, state.Step, totalSteps, state.Epoch, mean, lr, samplesPerSecond));
                 state.LossSum = 0; state.LossCount = 0;
             }
@@ -189,6 +191,13 @@ internal static class ClassifierTrainingLoop
         net.eval();
         double seconds = state.TrainSeconds;
         return new TrainingReport(state.Step, state.BestStep, validate ? state.BestAccuracy : double.NaN, seconds, state.Samples / Math.Max(1e-9, seconds), state.History);
+    }
+
+    /// <summary>Time left at this run's pace, as m:ss or h:mm:ss.</summary>
+    internal static string TimeLeft(TimeSpan elapsed, long stepsDone, long stepsLeft)
+    {
+        var left = TimeSpan.FromSeconds(stepsDone <= 0 ? 0 : elapsed.TotalSeconds / stepsDone * stepsLeft);
+        return left.TotalHours >= 1 ? $"{(int)left.TotalHours}:{left:mm\\:ss}" : $"{(int)left.TotalMinutes}:{left:ss}";
     }
 
     /// <summary>The checkpoint to resume from: a folder, or the newest complete one in the checkpoint directory for "latest".</summary>

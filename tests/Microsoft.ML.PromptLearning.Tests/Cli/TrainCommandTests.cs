@@ -102,12 +102,15 @@ public class TrainCommandTests
         var infer = Run("infer", "--model-path-prefix", Path.Combine(output, "export", "model"), "--data-dir", data, "--batch-size", "4",
             "--output", inferred, "--probabilities", probabilities, "--profile", Path.Combine(temp.Path, "ort-profile"));
         Assert.True(infer.Code == 0, infer.Err);
+        var fromFolder = Run("infer", "--model-path", Path.Combine(output, "export"), "--data-dir", data, "--output", inferred + ".2");   // the export folder: its model.onnx
+        Assert.True(fromFolder.Code == 0, fromFolder.Err);
         var profile = Directory.GetFiles(temp.Path, "ort-profile*.json").Single();
         using (var trace = JsonDocument.Parse(File.ReadAllText(profile)))
             Assert.Contains(trace.RootElement.EnumerateArray(), e => e.TryGetProperty("name", out var n) && n.GetString() == "model_run");
         var dataLines = File.ReadAllLines(Path.Combine(data, "data.txt"));
         Assert.Equal(dataLines.Length, File.ReadAllLines(inferred).Length);
         Assert.Equal(File.ReadAllLines(predicted), File.ReadAllLines(inferred));   // ONNX Runtime agrees with the zip
+        Assert.Equal(File.ReadAllLines(inferred), File.ReadAllLines(inferred + ".2"));
         var first = JsonDocument.Parse(File.ReadAllLines(probabilities)[0]).RootElement;
         Assert.Equal(1.0, first.GetProperty("probabilities").EnumerateObject().Sum(p => p.Value.GetDouble()), 1e-3);
         var int8 = Run("export", "--model", output, "--precision", "int8");
