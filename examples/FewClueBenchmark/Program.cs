@@ -110,14 +110,15 @@ foreach (var method in methods)
         },
     };
 }
-json["settings"] = new JsonObject
+var settings = new JsonObject
 {
     ["dataDir"] = o.DataDir, ["splits"] = string.Join(",", o.Splits), ["model"] = o.Model ?? "bundled", ["threads"] = o.Threads,
     ["maxUnlabeled"] = o.MaxUnlabeled, ["temperature"] = o.Temperature, ["generations"] = o.Generations, ["pooling"] = o.Pooling.ToString(),
     ["totalSeconds"] = total.Elapsed.TotalSeconds,
 };
+if (o.Json) Console.WriteLine(json.ToJsonString());   // one key per method
+json["settings"] = settings;                           // the file also records how it was run
 if (o.Output is not null) File.WriteAllText(o.Output, json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
-if (o.Json) Console.WriteLine(json.ToJsonString());
 return 0;
 
 static double MacroF1(ConfusionMatrix m)

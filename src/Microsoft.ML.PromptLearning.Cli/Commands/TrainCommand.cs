@@ -41,7 +41,7 @@ internal sealed class TrainCommand : System.CommandLine.Command
     private readonly Option<bool> doEval = new("--do-eval") { Description = "Evaluate on dev.txt: eval_results.json and eval_confusion_matrix.png." };
     private readonly Option<bool> doPredict = new("--do-predict") { Description = "Predict test.txt: test_results.json, test_predictions.txt and test_confusion_matrix.png." };
     private readonly Option<bool> doExport = new("--do-export") { Description = "Export to ONNX: export/model.onnx (see --export-precision)." };
-    private readonly Option<int> maxSteps = new("--max-steps") { Description = "Training steps; -1 = --num-train-epochs passes over train.txt.", DefaultValueFactory = _ => -1, HelpName = "N" };
+    private readonly Option<int> maxSteps = new("--max-steps") { Description = "Training steps; -1 = --num-train-epochs passes over train.txt; 0 = no training (the pretrained model scores as it is: zero-shot).", DefaultValueFactory = _ => -1, HelpName = "N" };
     private readonly Option<int> epochs = new("--num-train-epochs") { Description = "Passes over train.txt when --max-steps is -1.", DefaultValueFactory = _ => 3, HelpName = "N" };
     private readonly Option<int> evalSteps = new("--eval-steps") { Description = "Evaluate on dev.txt every N steps for early stopping and keep the best weights (0 = once per epoch).", DefaultValueFactory = _ => 100, HelpName = "N" };
     private readonly Option<int> loggingSteps = new("--logging-steps") { Description = "Log the mean training loss every N steps.", DefaultValueFactory = _ => 10, HelpName = "N" };
@@ -321,7 +321,7 @@ internal sealed class TrainCommand : System.CommandLine.Command
         o.WeightDecay = parsed.GetValue(weightDecay);
         o.WarmupSteps = parsed.GetValue(warmupSteps);
         o.MaxSteps = parsed.GetValue(maxSteps);
-        o.NumberOfEpochs = parsed.GetValue(epochs);
+        o.NumberOfEpochs = parsed.GetValue(maxSteps) == 0 ? 0 : parsed.GetValue(epochs);   // --max-steps 0 means zero steps, not "use epochs"
         o.EvalSteps = parsed.GetValue(evalSteps);
         o.LoggingSteps = parsed.GetValue(loggingSteps);
         o.BatchSize = parsed.GetValue(trainBatch);

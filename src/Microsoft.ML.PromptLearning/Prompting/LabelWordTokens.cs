@@ -36,6 +36,7 @@ internal sealed class LabelWordTokens
         ArgumentNullException.ThrowIfNull(tokenizer);
         var specials = new HashSet<int> { tokenizer.ClsId, tokenizer.SepId, tokenizer.MaskId, tokenizer.PadId };
         var tokens = new int[labelWords.Count][][];
+        var problems = new List<string>();   // every bad word is named at once, so one edit of label.txt fixes them all
         for (int c = 0; c < labelWords.Count; c++)
         {
             var words = labelWords.WordsOf(c).Take(maxWordsPerLabel).ToArray();
@@ -46,15 +47,18 @@ internal sealed class LabelWordTokens
                 var label = labelWords.Labels[c];
                 var ids = tokenizer.Tokenize(word);
                 if (ids.Count == 0)
-                    throw new ArgumentException($"Label word '{word}' of label '{label}' has no tokens; choose a word the model can predict.");
-                if (ids.Contains(tokenizer.UnknownId))
-                    throw new ArgumentException($"Label word '{word}' of label '{label}' tokenizes to [UNK] ({UnknownParts(word, tokenizer)} not in the vocabulary); "
-                                                + "the model cannot predict it: choose another word.");
-                if (ids.Any(specials.Contains))
-                    throw new ArgumentException($"Label word '{word}' of label '{label}' contains a special token; choose an ordinary word.");
+                    problems.Add($"label word '{word}' of label '{label}' has no tokens");
+                else if (ids.Contains(tokenizer.UnknownId))
+                    problems.Add($"label word '{word}' of label '{label}' tokenizes to [UNK] ({UnknownParts(word, tokenizer)} not in the vocabulary)");
+                else if (ids.Any(specials.Contains))
+                    problems.Add($"label word '{word}' of label '{label}' contains a special token");
                 tokens[c][w] = ids.ToArray();
             }
         }
+        if (problems.Count == 1)
+            throw new ArgumentException(char.ToUpperInvariant(problems[0][0]) + problems[0][1..] + "; the model cannot predict it: choose another word.");
+        if (problems.Count > 1)
+            throw new ArgumentException($"{problems.Count} label words cannot be predicted by the model; choose other words for them: " + string.Join("; ", problems) + ".");
         return new LabelWordTokens(tokens);
     }
 

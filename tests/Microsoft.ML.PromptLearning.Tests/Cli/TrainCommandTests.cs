@@ -161,6 +161,20 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void MaxStepsZeroMeansNoTraining()
+    {
+        using var temp = new TempDirectory();
+        var data = TinyDataFolder(temp.Path);
+        var output = Path.Combine(temp.Path, "zero");
+        var (code, stdout, stderr) = Run(TrainArgs(data, output, 30, "--do-train", "--do-eval", "--max-steps", "0", "--verbalizer", "manual",
+            "--prompt", "{'text':'text_a'}这是{'mask'}{'mask'}"));
+        Assert.True(code == 0, stderr + stdout);
+        using var train = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "train_results.json")));
+        Assert.Equal(0, train.RootElement.GetProperty("global_step").GetInt64());
+        Assert.Empty(Directory.GetDirectories(output, "checkpoint-*"));
+    }
+
+    [Fact]
     public void EnsembleRecipeExportsEveryMemberAndTheCombiner()
     {
         using var temp = new TempDirectory();

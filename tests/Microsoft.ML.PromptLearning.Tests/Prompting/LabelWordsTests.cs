@@ -81,4 +81,16 @@ public class LabelWordsTests
         e = Assert.Throws<ArgumentException>(() => LabelWordTokens.Create(LabelWords.FromDictionary(new Dictionary<string, string[]> { ["m"] = ["[MASK]"] }), PromptTestData.ErnieVocab));
         Assert.Contains("special token", e.Message);
     }
+
+    [Fact]
+    public void EveryUnpredictableLabelWordIsNamedInOneMessage()
+    {
+        var words = new Dictionary<string, string[]> { ["a"] = ["好𪚥"], ["b"] = ["体育"], ["c"] = ["𠀾球", "[MASK]"] };
+        var e = Assert.Throws<ArgumentException>(() => LabelWordTokens.Create(LabelWords.FromDictionary(words), PromptTestData.ErnieVocab));
+        Assert.StartsWith("3 label words cannot be predicted by the model", e.Message);
+        Assert.Contains("'好𪚥' of label 'a' tokenizes to [UNK]", e.Message);
+        Assert.Contains("'𠀾球' of label 'c' tokenizes to [UNK] ('𠀾' is not in the vocabulary)", e.Message);
+        Assert.Contains("'[MASK]' of label 'c' contains a special token", e.Message);
+        Assert.DoesNotContain("'体育'", e.Message);
+    }
 }
