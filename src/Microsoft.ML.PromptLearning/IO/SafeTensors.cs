@@ -127,10 +127,11 @@ public static class SafeTensors
             }
             try
             {
-                var dtype = node!["dtype"]!.GetValue<string>();
-                var shape = node["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-                var offsets = node["data_offsets"]!.AsArray();
-                long begin = offsets[0]!.GetValue<long>(), end = offsets[1]!.GetValue<long>();
+                var dtype = Field(node, "dtype").GetValue<string>();
+                var shape = Field(node, "shape").AsArray().Select(d => (d ?? throw new FormatException("a dimension of 'shape' is null")).GetValue<long>()).ToArray();
+                var offsets = Field(node, "data_offsets").AsArray();
+                if (offsets.Count != 2 || offsets[0] is null || offsets[1] is null) throw new FormatException("'data_offsets' must hold two numbers");
+                long begin = offsets[0].GetValue<long>(), end = offsets[1].GetValue<long>();
                 int elementSize = ElementSize(dtype) ?? throw new InvalidDataException($"'{name}': tensor '{key}' has unsupported dtype {dtype}.");
                 long count = shape.Aggregate(1L, (a, b) => checked(a * b));
                 if (shape.Any(d => d < 0) || begin < 0 || end < begin || end - begin != count * elementSize)
@@ -139,13 +140,20 @@ public static class SafeTensors
                     throw new InvalidDataException($"'{name}' is truncated: tensor '{key}' ends at byte {end} of the data section but only {dataLength} bytes are present.");
                 entries.Add(new Entry(key, dtype, shape, begin, end));
             }
-            catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or OverflowException)
+            // Missing fields are checked explicitly (Field): no NullReferenceException is relied on.
+            catch (Exception e) when (e is InvalidOperationException or FormatException or OverflowException)
             {
                 throw new InvalidDataException($"'{name}': the header entry for tensor '{key}' is malformed ({e.Message}).", e);
             }
         }
         return entries;
     }
+
+    /// <summary>A field of a header entry, which must be an object holding it with a non-null value.</summary>
+    private static JsonNode Field(JsonNode entry, string field) =>
+        entry is not JsonObject o ? throw new FormatException("the entry is not a JSON object")
+        : o.TryGetPropertyValue(field, out var value) && value is not null ? value
+        : throw new FormatException($"it has no '{field}'");
 
     private static int? ElementSize(string dtype) => dtype switch
     {
