@@ -131,7 +131,8 @@ static string Describe(SelfTrainingReport report) => report is null ? "" :
     "\n    " + string.Join("\n    ", report.Generations.Select(g =>
         $"generation {g.Generation} ({g.PseudoLabelledRows} pseudo-labels): ensemble dev {g.EnsembleValidationAccuracy:P2}; " +
         string.Join(", ", g.Teachers.Select(t => $"{t.Name} {t.ValidationAccuracy:P1} w{t.Weight:F2}"))))
-    + (double.IsNaN(report.StudentValidationAccuracy) ? "" : $"\n    student dev {report.StudentValidationAccuracy:P2} on {report.UnlabeledRows} unlabeled texts");
+    + (double.IsNaN(report.StudentValidationAccuracy) ? "" : $"\n    student dev {report.StudentValidationAccuracy:P2} on {report.UnlabeledRows} unlabeled texts")
+    + (report.ReturnedTeacher is null ? "" : $"; far below the best teacher on dev, so {report.ReturnedTeacher} is returned instead");
 
 internal sealed record MethodResult(double Accuracy, double MacroF1, double DevAccuracy, double Seconds);
 

@@ -71,7 +71,10 @@ public sealed class PetTrainer : IEstimator<ErnieClassifierTransformerBase>
         /// <summary>How the teachers' probabilities are averaged.</summary>
         public EnsembleWeighting Weighting = EnsembleWeighting.ValidationAccuracy;
 
-        /// <summary>Leave out teachers whose validation accuracy is more than this below the best teacher's (∞ keeps all).</summary>
+        /// <summary>
+        /// Leave out teachers whose validation accuracy is more than this below the best teacher's (∞ keeps all); and when the
+        /// distilled student ends up more than this below the best teacher, <see cref="Fit"/> returns that teacher instead.
+        /// </summary>
         public double TeacherSelectionMargin = 0.05;
 
         /// <summary>Teacher generations: 1 = PET; more = iPET, each generation retrained with the previous one's pseudo-labels.</summary>
@@ -139,10 +142,11 @@ public sealed class PetTrainer : IEstimator<ErnieClassifierTransformerBase>
     {
         host.CheckUserArg(options.UnlabeledData is not null, nameof(options.UnlabeledData), "distillation needs unlabeled texts (e.g. PaddleNLP's data.txt); FitEnsemble trains the teachers without them");
         var run = new Run(this, input);
-        using var ensemble = run.Teachers();
+        var ensemble = run.Teachers();
         var student = run.Distil(ensemble);
-        student.SelfTrainingReport = run.Report(student);
-        return student;
+        var result = run.KeepStudentOrBestTeacher(student, ensemble);
+        result.SelfTrainingReport = run.Report(student);
+        return result;
     }
 
     /// <summary>Trains the teachers (every generation) and returns the last generation's weighted ensemble, without distillation.</summary>
@@ -311,11 +315,37 @@ public sealed class PetTrainer : IEstimator<ErnieClassifierTransformerBase>
             return student;
         }
 
+        /// <summary>
+        /// The student, unless its validation accuracy is more than <see cref="Options.TeacherSelectionMargin"/> below the best
+        /// teacher's: then distillation did harm (e.g. unlabeled texts unlike the task's) and the best teacher is returned
+        /// instead. What is not returned is disposed.
+        /// </summary>
+        public ErnieClassifierTransformerBase KeepStudentOrBestTeacher(ErnieClassifierTransformerBase student, ErnieEnsembleTransformer ensemble)
+        {
+            var accuracies = ensemble.Members.Select(Accuracy).ToList();
+            int best = accuracies.IndexOf(accuracies.Max());
+            if (double.IsNaN(studentValidationAccuracy) || double.IsNaN(accuracies[best]) || studentValidationAccuracy >= accuracies[best] - o.TeacherSelectionMargin)
+            {
+                ensemble.Dispose();
+                return student;
+            }
+            var teacherNames = generations[^1].Teachers.Where(t => t.Weight > 0).Select(t => t.Name).ToList();
+            fallback = teacherNames[best];
+            using (var ch = trainer.host.Start("Distillation"))
+                ch.Warning($"the distilled student's validation accuracy {studentValidationAccuracy:P2} is more than {o.TeacherSelectionMargin:P0} below the best teacher's " +
+                           $"({fallback}, {accuracies[best]:P2}); returning that teacher instead. Check that the unlabeled texts are like the task's texts.");
+            student.Dispose();
+            for (int i = 0; i < ensemble.Members.Count; i++) if (i != best) ensemble.Members[i].Dispose();
+            return ensemble.Members[best];
+        }
+
+        private string fallback;
+
         /// <summary>About 20 validations over the distillation run, never more often than the teachers validate.</summary>
         private int StudentEvalSteps(int steps) => Math.Max(o.EvalSteps, Math.Max(1, steps / 20));
 
         public SelfTrainingReport Report(ErnieClassifierTransformerBase student) =>
-            new(unlabeled.Count, generations.ToList(), student is null ? double.NaN : studentValidationAccuracy, clock.Elapsed.TotalSeconds);
+            new(unlabeled.Count, generations.ToList(), student is null ? double.NaN : studentValidationAccuracy, clock.Elapsed.TotalSeconds, fallback);
 
         private PromptErnieTrainer.Options PromptOptions(string prompt, int seed, int maxSteps)
         {

@@ -268,6 +268,7 @@ internal sealed class TrainCommand : System.CommandLine.Command
             }).ToList(),
             ["student"] = name == "ensemble" ? null : parsed.GetValue(student),
             ["student_eval_accuracy"] = report.StudentValidationAccuracy,
+            ["returned_teacher"] = report.ReturnedTeacher,
             ["templates"] = (IReadOnlyList<string>)options.Prompts ?? new[] { options.Prompt ?? Template.FromPrompt(null).ToString() },
             ["model_name_or_path"] = options.ModelPath ?? BundledModel.Resolve(null),
         });
@@ -275,6 +276,7 @@ internal sealed class TrainCommand : System.CommandLine.Command
         stdout.WriteLine($"{name}: teachers {string.Join(", ", last.Teachers.Select(t => $"{t.Name} {t.ValidationAccuracy:P1} (weight {t.Weight:F2})"))}; " +
                          $"ensemble dev accuracy {last.EnsembleValidationAccuracy:P2}" +
                          (double.IsNaN(report.StudentValidationAccuracy) ? "" : $"; {parsed.GetValue(student)} student dev accuracy {report.StudentValidationAccuracy:P2}") +
+                         (report.ReturnedTeacher is null ? "" : $"; the student fell more than the teacher selection margin below the best teacher, so model.zip holds that teacher ({report.ReturnedTeacher})") +
                          $" ({report.Seconds:F0} s); wrote {zip} and {RunFiles.TrainResults}");
         return TrainedModel.Wrap(zip, chain);
     }

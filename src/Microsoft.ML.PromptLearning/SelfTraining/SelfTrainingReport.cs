@@ -18,4 +18,7 @@ public sealed record GenerationReport(int Generation, int PseudoLabelledRows, IR
 /// <param name="Generations">The teacher generations.</param>
 /// <param name="StudentValidationAccuracy">The distilled model's validation accuracy (NaN without distillation or validation set).</param>
 /// <param name="Seconds">Wall time of the whole run.</param>
-public sealed record SelfTrainingReport(int UnlabeledRows, IReadOnlyList<GenerationReport> Generations, double StudentValidationAccuracy, double Seconds);
+/// <param name="ReturnedTeacher">The teacher returned instead of the student because the student's validation accuracy fell
+/// more than <c>TeacherSelectionMargin</c> below that teacher's; null when the student was returned.</param>
+public sealed record SelfTrainingReport(int UnlabeledRows, IReadOnlyList<GenerationReport> Generations, double StudentValidationAccuracy, double Seconds,
+    string ReturnedTeacher = null);

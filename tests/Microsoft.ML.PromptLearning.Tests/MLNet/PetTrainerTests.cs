@@ -51,6 +51,7 @@ public class PetTrainerTests
 
         Assert.IsType<ErnieTextClassificationTransformer>(student);
         var report = student.SelfTrainingReport;
+        Assert.Null(report.ReturnedTeacher);
         Assert.Equal(usable, report.UnlabeledRows);
         var teachers = Assert.Single(report.Generations).Teachers;
         Assert.Equal(new[] { "prompt 0 seed 5", "prompt 1 seed 5", "fine-tune seed 5" }, teachers.Select(t => t.Name));
@@ -59,6 +60,25 @@ public class PetTrainerTests
         double accuracy = ml.MulticlassClassification.Evaluate(student.Transform(validation)).MicroAccuracy;
         Assert.Equal(report.StudentValidationAccuracy, accuracy, 1e-9);
         Assert.True(accuracy >= 0.85, $"the distilled student reaches {accuracy:P1} on a separable task (chance 50%)");
+    }
+
+    [Fact]
+    public void AStudentFarBelowTheBestTeacherIsReplacedByThatTeacher()
+    {
+        var (ml, train, validation, _, _) = Task();
+        var options = Options(validation, Unlabeled(ml, TinyTask.Rows(10, seed: 13).Select(r => r.Text)));
+        options.MaxSteps = 60;
+        options.DistillationMaxSteps = 1;          // a student that has barely started
+        options.TeacherSelectionMargin = 0;
+        options.LearningRate = 1e-6;               // … and cannot move in one step
+        var model = ml.MulticlassClassification.Trainers.Pet(options).Fit(train);
+        var report = model.SelfTrainingReport;
+        var teachers = report.Generations[0].Teachers;
+        var best = teachers.MaxBy(t => t.ValidationAccuracy)!;
+        Assert.True(report.StudentValidationAccuracy < best.ValidationAccuracy, $"student {report.StudentValidationAccuracy}, best teacher {best.ValidationAccuracy}");
+        Assert.Equal(best.Name, report.ReturnedTeacher);
+        Assert.Equal(best.ValidationAccuracy, ml.MulticlassClassification.Evaluate(model.Transform(validation)).MicroAccuracy, 1e-9);
+        Assert.IsType(best.Name.StartsWith("prompt") ? typeof(PromptErnieTransformer) : typeof(ErnieTextClassificationTransformer), model);
     }
 
     [Fact]
