@@ -109,9 +109,10 @@ public sealed class ErnieSelfAttention : nn.Module
 
     private Tensor SplitHeads(Tensor x) => x.view(x.shape[0], x.shape[1], heads, headSize).transpose(1, 2);   // [B, N, T, D]
 
+    /// <summary>Self-attention of <paramref name="queries"/> (<c>[B, Q, H]</c>; Q = T when they are the hidden states themselves) over all positions of <paramref name="hidden"/>.</summary>
     /// <param name="hidden"><c>[B, T, H]</c></param>
     /// <param name="additiveMask"><c>[B, 1, 1, T]</c>: 0 where a key may be attended, a large negative number where not; or null.</param>
-    /// <summary>Self-attention of <paramref name="queries"/> (<c>[B, Q, H]</c>; Q = T when they are the hidden states themselves) over all positions of <paramref name="hidden"/>.</summary>
+    /// <param name="queries">The states that attend: <c>[B, Q, H]</c>.</param>
     internal Tensor forward(Tensor hidden, Tensor additiveMask, Tensor queries)
     {
         var q = SplitHeads(query.forward(queries));                                        // [B, N, Q, D]
