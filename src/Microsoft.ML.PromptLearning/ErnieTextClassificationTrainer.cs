@@ -75,11 +75,13 @@ public sealed class ErnieTextClassificationTrainer : IEstimator<ErnieTextClassif
         var net = new FineTuneClassifier(plm.Model, labelNames.Length, pooling);
         var settings = ScoringSettings.From(options, labelNames);
         List<EncodedExample> train, validation = null;
+        (int Count, double MeanDroppedShare) truncation;
         using (var ch = host.Start("Reading data"))
         {
             ch.Info(options.Pooling != FineTunePooling.Auto ? $"pooling: {pooling}"
                 : $"pooling: {pooling} (Auto: the checkpoint {(plm.HasPooler ? "has pretrained pooler weights" : "has no pooler weights, so its pooler would be random")})");
             train = TrainerCore.ReadLabelled(host, ch, input, options, "training").Select(r => ErnieTextClassificationTransformer.EncodeRow(plm.Tokenizer, r, options.MaxSequenceLength)).ToList();
+            truncation = TrainerCore.ReportTruncation(ch, train, options, "training");
             TrainerCore.AddRows(ch, train, AdditionalRows, r => ErnieTextClassificationTransformer.EncodeRow(plm.Tokenizer, r, options.MaxSequenceLength));
             if (options.ValidationSet is not null)
             {
@@ -89,6 +91,7 @@ public sealed class ErnieTextClassificationTrainer : IEstimator<ErnieTextClassif
         }
         var report = TrainerCore.Train(host, net, train, validation, TrainerCore.Settings(options, options.ClassifierLearningRate ?? options.LearningRate, plm.Tokenizer.PadId, additional: AdditionalRows),
             options.NumberOfThreads, "ERNIE fine-tune");
+        report = report with { TruncatedTrainingTexts = truncation.Count, MeanDroppedShare = truncation.MeanDroppedShare };
         return new ErnieTextClassificationTransformer(host, net, plm.Tokenizer, settings, report);
     }
 }
@@ -111,7 +114,7 @@ public sealed class ErnieTextClassificationTransformer : ErnieClassifierTransfor
     internal static EncodedExample EncodeRow(ErnieTokenizer tokenizer, TextRow row, int maxLength)
     {
         var e = tokenizer.Encode(row.Text ?? "", row.TextPair, maxLength);
-        return new EncodedExample { InputIds = e.InputIds, TokenTypeIds = e.TokenTypeIds, Label = row.Label };
+        return new EncodedExample { InputIds = e.InputIds, TokenTypeIds = e.TokenTypeIds, Label = row.Label, DroppedTokens = e.DroppedTokens };
     }
 
     private protected override EncodedExample Encode(string text, string textPair) =>

@@ -116,9 +116,11 @@ public sealed class PromptErnieTrainer : IEstimator<PromptErnieTransformer>
         var net = PromptSetup.CreateNet(plm.Model, plm.Tokenizer, template, words, options.Verbalizer);
         var encoder = new PromptEncoder(template, plm.Tokenizer, options.MaxSequenceLength);
         List<EncodedExample> train, validation = null;
+        (int Count, double MeanDroppedShare) truncation;
         using (var ch = host.Start("Reading data"))
         {
             train = TrainerCore.ReadLabelled(host, ch, input, options, "training").Select(r => PromptSetup.Encode(encoder, r)).ToList();
+            truncation = TrainerCore.ReportTruncation(ch, train, options, "training");
             TrainerCore.AddRows(ch, train, AdditionalRows, r => PromptSetup.Encode(encoder, r));
             if (options.ValidationSet is not null)
             {
@@ -136,6 +138,7 @@ public sealed class PromptErnieTrainer : IEstimator<PromptErnieTransformer>
         };
         var report = TrainerCore.Train(host, net, train, validation, TrainerCore.Settings(options, options.PromptLearningRate, plm.Tokenizer.PadId, checkpointFiles, AdditionalRows),
             options.NumberOfThreads, "PromptErnie");
+        report = report with { TruncatedTrainingTexts = truncation.Count, MeanDroppedShare = truncation.MeanDroppedShare };
         return new PromptErnieTransformer(host, net, plm.Tokenizer, ScoringSettings.From(options, labelNames), report, prompt);
     }
 }

@@ -199,6 +199,8 @@ internal sealed class TrainCommand : System.CommandLine.Command
             ["train_samples_per_second"] = Math.Round(report.SamplesPerSecond, 2),
             ["best_step"] = report.BestStep,
             ["best_eval_accuracy"] = report.BestValidationAccuracy,
+            ["truncated_train_texts"] = report.TruncatedTrainingTexts,
+            ["truncated_mean_dropped_share"] = Math.Round(report.MeanDroppedShare, 4),
             ["template"] = transformer.Template.ToString(),
             ["verbalizer"] = transformer.Verbalizer.ToString(),
             ["model_name_or_path"] = options.ModelPath ?? BundledModel.Resolve(null),

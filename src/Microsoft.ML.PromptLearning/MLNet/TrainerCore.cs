@@ -56,6 +56,23 @@ internal static class TrainerCore
         ch.Info($"{train.Count - before} additional training rows ({soft} with a teacher's soft label, {train.Count - before - soft} pseudo-labelled) beside {before} labelled rows");
     }
 
+    /// <summary>
+    /// Says how many <paramref name="role"/> texts were cut to fit <see cref="ErnieTrainerOptionsBase.MaxSequenceLength"/> and how
+    /// much they lost, as a warning when it is a fifth of them or more; returns (count, mean share of tokens lost).
+    /// </summary>
+    public static (int Count, double MeanDroppedShare) ReportTruncation(IChannel ch, IReadOnlyList<EncodedExample> examples, ErnieTrainerOptionsBase o, string role)
+    {
+        var cut = examples.Where(e => e.DroppedTokens > 0).ToList();
+        if (cut.Count == 0) return (0, 0);
+        double share = cut.Average(e => (double)e.DroppedTokens / (e.DroppedTokens + e.Length));
+        var message = $"{cut.Count} of {examples.Count} {role} texts ({(double)cut.Count / examples.Count:P0}) were cut to fit MaxSequenceLength {o.MaxSequenceLength}, " +
+                      $"losing {share:P0} of their tokens on average";
+        if (cut.Count * 5 >= examples.Count)
+            ch.Warning(message + ": the model sees only part of many texts. Raise MaxSequenceLength (up to the model's positions) or use a model with more positions.");
+        else ch.Info(message);
+        return (cut.Count, share);
+    }
+
     /// <summary>Checks that validation data uses the same label set as training.</summary>
     public static void CheckValidationSchema(IHost host, IDataView validation, ErnieTrainerOptionsBase o, int classCount)
     {

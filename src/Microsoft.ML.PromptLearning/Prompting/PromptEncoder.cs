@@ -117,7 +117,7 @@ public sealed class PromptEncoder
         var maskPositions = new List<int>(Template.MaskCount);
         inputIds[0] = Tokenizer.ClsId;
         int at = 1, lastPosition = 1, lastTokenType = 0;
-        bool truncated = false;
+        int dropped = 0;
         for (int i = 0; i < n; i++)
         {
             var p = parts[i];
@@ -125,7 +125,7 @@ public sealed class PromptEncoder
             int count = keep[i], skip = 0;
             if (count < ids.Length)
             {
-                truncated = true;
+                dropped += ids.Length - count;
                 if (TruncationSide == TruncationSide.Left) skip = ids.Length - count;
             }
             if (p.Position is int start && start > 0) lastPosition = start;
@@ -140,7 +140,7 @@ public sealed class PromptEncoder
             }
         }
         inputIds[at] = Tokenizer.SepId;   // token type, position and soft id of the final [SEP] stay 0, as in PaddleNLP
-        return new PromptEncoding(inputIds, tokenTypes, positions, maskPositions.ToArray(), softIds) { Truncated = truncated };
+        return new PromptEncoding(inputIds, tokenTypes, positions, maskPositions.ToArray(), softIds) { DroppedTokens = dropped };
     }
 
     private int[] TokenizeText(string text)

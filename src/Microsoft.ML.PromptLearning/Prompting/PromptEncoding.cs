@@ -17,5 +17,8 @@ public sealed record PromptEncoding(int[] InputIds, int[] TokenTypeIds, int[] Po
     public int Length => InputIds.Length;
 
     /// <summary>Whether some text was cut to fit the maximum sequence length.</summary>
-    public bool Truncated { get; init; }
+    public bool Truncated => DroppedTokens > 0;
+
+    /// <summary>Text tokens cut to fit the maximum sequence length (0 when nothing was cut).</summary>
+    public int DroppedTokens { get; init; }
 }

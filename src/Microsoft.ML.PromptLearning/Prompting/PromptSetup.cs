@@ -85,7 +85,7 @@ internal static class PromptSetup
         return new EncodedExample
         {
             InputIds = e.InputIds, TokenTypeIds = e.TokenTypeIds, PositionIds = e.PositionIds, MaskPositions = e.MaskPositions,
-            SoftTokenIds = e.SoftTokenIds, Label = row.Label,
+            SoftTokenIds = e.SoftTokenIds, Label = row.Label, DroppedTokens = e.DroppedTokens,
         };
     }
 }

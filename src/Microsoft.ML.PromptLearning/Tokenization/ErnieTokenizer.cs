@@ -6,7 +6,11 @@ namespace Microsoft.ML.PromptLearning.Tokenization;
 /// <summary>A single text or text pair encoded with special tokens: <c>[CLS] a [SEP]</c> or <c>[CLS] a [SEP] b [SEP]</c>.</summary>
 /// <param name="InputIds">Token ids.</param>
 /// <param name="TokenTypeIds">0 for the first segment (with its [CLS] and [SEP]), 1 for the second.</param>
-public sealed record EncodedText(int[] InputIds, int[] TokenTypeIds);
+public sealed record EncodedText(int[] InputIds, int[] TokenTypeIds)
+{
+    /// <summary>Tokens cut to fit the maximum length (0 when nothing was cut).</summary>
+    public int DroppedTokens { get; init; }
+}
 
 /// <summary>
 /// ERNIE / BERT tokenizer over a model's <c>vocab.txt</c>: Hugging Face's basic tokenization (lowercasing, CJK per
@@ -112,6 +116,7 @@ public sealed class ErnieTokenizer
     {
         var a = Tokenize(textA ?? "");
         var b = textB is null ? null : Tokenize(textB);
+        int before = a.Count + (b?.Count ?? 0);
         int specials = b is null ? 2 : 3;
         if (maxLength < specials) throw new ArgumentOutOfRangeException(nameof(maxLength), $"maxLength must be at least {specials}.");
         while (a.Count + (b?.Count ?? 0) + specials > maxLength)
@@ -133,7 +138,7 @@ public sealed class ErnieTokenizer
             inputIds[p++] = SepId;
             for (int i = start; i < p; i++) types[i] = 1;
         }
-        return new EncodedText(inputIds, types);
+        return new EncodedText(inputIds, types) { DroppedTokens = before - a.Count - (b?.Count ?? 0) };
     }
 
     private int[] WordIds(string word)

@@ -55,7 +55,14 @@ public sealed record EvaluationPoint(long Step, double Loss, double ValidationAc
 /// <param name="TrainSeconds">Wall time of the loop.</param>
 /// <param name="SamplesPerSecond">Training examples processed per second (forward + backward).</param>
 /// <param name="History">Every evaluation.</param>
-public sealed record TrainingReport(long Steps, long BestStep, double BestValidationAccuracy, double TrainSeconds, double SamplesPerSecond, IReadOnlyList<EvaluationPoint> History);
+public sealed record TrainingReport(long Steps, long BestStep, double BestValidationAccuracy, double TrainSeconds, double SamplesPerSecond, IReadOnlyList<EvaluationPoint> History)
+{
+    /// <summary>Training texts cut to fit <c>MaxSequenceLength</c>.</summary>
+    public int TruncatedTrainingTexts { get; init; }
+
+    /// <summary>Mean share of their tokens that the cut training texts lost (0 when none was cut).</summary>
+    public double MeanDroppedShare { get; init; }
+}
 
 /// <summary>
 /// The training loop shared by the prompt and fine-tune classifiers: AdamW with two parameter groups (PLM at the

@@ -21,6 +21,9 @@ internal sealed class EncodedExample
     /// </summary>
     public float[] SoftLabel { get; set; }
 
+    /// <summary>Text tokens cut to fit the maximum sequence length (0 when nothing was cut).</summary>
+    public int DroppedTokens { get; init; }
+
     /// <summary>T.</summary>
     public int Length => InputIds.Length;
 }

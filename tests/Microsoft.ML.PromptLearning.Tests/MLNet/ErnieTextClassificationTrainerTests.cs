@@ -37,6 +37,25 @@ public class ErnieTextClassificationTrainerTests
     }
 
     [Fact]
+    public void TrainingReportsHowManyTextsWereCutAndByHowMuch()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = TinyTask.Rows(6, seed: 1);
+        var (train, _) = TinyTask.Load(ml, rows);
+        var options = Options();
+        options.MaxSteps = 1;
+        options.MaxSequenceLength = 8;   // [CLS] + 6 characters + [SEP]: the tiny texts have 4 to 8 characters
+        var report = ml.MulticlassClassification.Trainers.ErnieTextClassification(options).Fit(train).TrainingReport;
+        var cut = rows.Where(r => r.Text.Length > 6).ToList();
+        Assert.Equal(cut.Count, report.TruncatedTrainingTexts);
+        Assert.True(cut.Count > 0);
+        double expected = cut.Average(r => (r.Text.Length - 6.0) / (r.Text.Length + 2));
+        Assert.Equal(expected, report.MeanDroppedShare, 1e-9);
+        options.MaxSequenceLength = 32;
+        Assert.Equal(0, ml.MulticlassClassification.Trainers.ErnieTextClassification(options).Fit(train).TrainingReport.TruncatedTrainingTexts);
+    }
+
+    [Fact]
     public void LearnsASeparableTaskAndWorksWithEvaluateAndPredictionEngine()
     {
         var ml = new MLContext(seed: 1);

@@ -78,9 +78,11 @@ public class PromptEncoderTests
         var e = Encode(template, 32, longA, longB);
         Assert.Equal(32, e.Length);
         Assert.True(e.Truncated);
+        Assert.Equal(90 + 90, e.DroppedTokens);
         Assert.Equal("[CLS]" + new string('甲', 10) + "[SEP]" + new string('乙', 10) + "这两句话的关系是[MASK][SEP]", Decode(ErnieVocab, e.InputIds));
         // One short: it stays whole, the other gets the rest (20 - 3 = 17).
         e = Encode(template, 32, longA, "下雪了");
+        Assert.Equal(100 - 17, e.DroppedTokens);
         Assert.Equal("[CLS]" + new string('甲', 17) + "[SEP]下雪了这两句话的关系是[MASK][SEP]", Decode(ErnieVocab, e.InputIds));
         // Odd budget: 21 / 2 = 10 each, one token stays unused (PaddleNLP's integer division).
         e = Encode(template, 33, longA, longB);
@@ -88,6 +90,7 @@ public class PromptEncoderTests
         // Fits: nothing is cut.
         e = Encode(template, 32, "天气", "下雪");
         Assert.False(e.Truncated);
+        Assert.Equal(0, e.DroppedTokens);
         Assert.Equal(16, e.Length);
         Assert.Equal(new[] { 14 }, e.MaskPositions);
     }
