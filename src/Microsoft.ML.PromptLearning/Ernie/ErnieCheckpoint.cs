@@ -86,6 +86,12 @@ public static class ErnieCheckpoint
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // The unpickler builds only tensors and containers; any other class (os.system, a model object, …) is refused unexecuted.
+            var foreign = System.Text.RegularExpressions.Regex.Match(e.Message, @"ClassDict \(for ([\w.]+)\)");
+            if (foreign.Success)
+                throw new InvalidDataException($"'{path}' holds Python objects other than tensors (it asks for {foreign.Groups[1].Value}), which could run code when loaded; " +
+                    "it was refused without running anything. Convert the weights to safetensors in Python: safetensors.torch.save_file(" +
+                    "{k: v.contiguous() for k, v in torch.load(path, weights_only=True).items()}, 'model.safetensors'), and put model.safetensors in the folder.", e);
             throw new InvalidDataException($"Could not read PyTorch weights '{path}' (corrupt, truncated, or not a torch.save state dict): {e.Message}", e);
         }
     }

@@ -338,4 +338,28 @@ public class ErnieCheckpointTests
         new Random(seed).NextBytes(b);
         return b;
     }
+    [Fact]
+    public void APickleWithCodeIsRefusedWithoutRunningItAndPointsToSafetensors()
+    {
+        // torch.save's zip layout with a data.pkl whose dict value calls posix.system("touch <marker>") when unpickled.
+        var dir = TestPaths.NewTempDir();
+        var marker = Path.Combine(dir, "ran");
+        var command = System.Text.Encoding.ASCII.GetBytes("touch " + marker);
+        var pickle = new List<byte> { 0x80, 0x02, (byte)'}', (byte)'X', 1, 0, 0, 0, (byte)'w' };
+        pickle.AddRange(System.Text.Encoding.ASCII.GetBytes("cposix\nsystem\n"));
+        pickle.Add((byte)'X');
+        pickle.AddRange(BitConverter.GetBytes(command.Length));
+        pickle.AddRange(command);
+        pickle.AddRange(new[] { (byte)0x85, (byte)'R', (byte)'s', (byte)'.' });
+        var path = Path.Combine(dir, "pytorch_model.bin");
+        using (var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Create))
+        using (var entry = zip.CreateEntry("archive/data.pkl").Open())
+            entry.Write(pickle.ToArray());
+        var e = Assert.Throws<InvalidDataException>(() => ErnieCheckpoint.ReadStateDict(path));
+        Assert.False(File.Exists(marker), "the pickled code must not run");
+        Assert.True(e.Message.Contains("posix.system") && e.Message.Contains("safetensors"), e.Message);
+        Assert.Contains("posix.system", e.Message);
+        Assert.Contains("safetensors", e.Message);
+        Assert.DoesNotContain("IObjectConstructor", e.Message);
+    }
 }
