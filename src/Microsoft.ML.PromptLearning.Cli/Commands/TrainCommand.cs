@@ -135,6 +135,7 @@ internal sealed class TrainCommand : System.CommandLine.Command
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { if (!cts.IsCancellationRequested) { c.Cancel = true; cts.Cancel(); } });
 
         TrainedModel trained;
+        bool outputExisted = Directory.Exists(output);
         try
         {
             trained = !train ? TrainedModel.Load(ml, output)
@@ -148,6 +149,11 @@ internal sealed class TrainCommand : System.CommandLine.Command
                 ? "interrupted before the first checkpoint; run the command again to start over."
                 : $"interrupted; the last complete checkpoint is {latest}. Add --resume-from-checkpoint latest to the same command to continue.");
             return PretrainCommand.Interrupted;
+        }
+        catch (Exception) when (!outputExisted)
+        {
+            RemoveIfEmpty(output);   // a run that failed before writing anything leaves no empty folder behind
+            throw;
         }
         using (trained)
         {
@@ -305,6 +311,16 @@ internal sealed class TrainCommand : System.CommandLine.Command
             if (overlap > 0) stdout.WriteLine($"warning: {overlap} unlabeled texts are also in {split}; results on {split} will look better than they are. Remove them from the unlabeled file.");
         }
         return texts;
+    }
+
+    /// <summary>Deletes <paramref name="folder"/> when it is empty.</summary>
+    private static void RemoveIfEmpty(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
+        }
+        catch (IOException) { }
     }
 
     /// <summary>The prompt options every recipe shares, from the command line.</summary>

@@ -161,6 +161,19 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void ARunThatFailsBeforeWritingAnythingLeavesNoOutputFolder()
+    {
+        using var temp = new TempDirectory();
+        var data = TinyDataFolder(temp.Path);
+        File.WriteAllLines(Path.Combine(data, "label.txt"), new[] { "教育==教育", "经济==𠀾济", "体育==体育" });   // a label word the model cannot predict
+        var output = Path.Combine(temp.Path, "never");
+        var (code, stdout, stderr) = Run(TrainArgs(data, output, 30, "--do-train"));
+        Assert.Equal(1, code);
+        Assert.Contains("𠀾济", stderr);
+        Assert.False(Directory.Exists(output), string.Join(", ", Directory.Exists(output) ? Directory.GetFileSystemEntries(output) : []));
+    }
+
+    [Fact]
     public void MaxStepsZeroMeansNoTraining()
     {
         using var temp = new TempDirectory();
