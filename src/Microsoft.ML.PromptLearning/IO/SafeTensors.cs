@@ -109,10 +109,13 @@ public static class SafeTensors
         JsonObject header;
         try
         {
-            header = JsonNode.Parse(headerBytes) as JsonObject ?? throw new JsonException("header is not a JSON object");
+            // Strict UTF-8 first: JsonNode decodes strings lazily, so bad bytes would otherwise surface later as another exception type.
+            var text = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetString(headerBytes);
+            header = JsonNode.Parse(text) as JsonObject ?? throw new JsonException("header is not a JSON object");
             _ = header.Count;   // JsonObject builds its dictionary lazily: a repeated name throws here, not in the loop below
         }
         catch (JsonException e) { throw new InvalidDataException($"'{name}' has a corrupt safetensors header: {e.Message}", e); }
+        catch (DecoderFallbackException e) { throw new InvalidDataException($"'{name}' has a corrupt safetensors header: it is not valid UTF-8 ({e.Message}).", e); }
         catch (ArgumentException e) { throw new InvalidDataException($"'{name}' has a corrupt safetensors header: a tensor name appears twice ({e.Message}).", e); }
 
         metadata = new Dictionary<string, string>();
@@ -120,13 +123,13 @@ public static class SafeTensors
         long dataLength = fileLength - dataStart;
         foreach (var (key, node) in header)
         {
-            if (key == "__metadata__")
-            {
-                if (node is JsonObject m) foreach (var (mk, mv) in m) metadata[mk] = mv?.ToString();
-                continue;
-            }
             try
             {
+                if (key == "__metadata__")
+                {
+                    if (node is JsonObject m) foreach (var (mk, mv) in m) metadata[mk] = mv?.ToString();
+                    continue;
+                }
                 var dtype = Field(node, "dtype").GetValue<string>();
                 var shape = Field(node, "shape").AsArray().Select(d => (d ?? throw new FormatException("a dimension of 'shape' is null")).GetValue<long>()).ToArray();
                 var offsets = Field(node, "data_offsets").AsArray();
@@ -141,7 +144,8 @@ public static class SafeTensors
                 entries.Add(new Entry(key, dtype, shape, begin, end));
             }
             // Missing fields are checked explicitly (Field): no NullReferenceException is relied on.
-            catch (Exception e) when (e is InvalidOperationException or FormatException or OverflowException)
+            // ArgumentException: a name repeated inside the entry (JsonObject builds its dictionary lazily).
+            catch (Exception e) when (e is InvalidOperationException or FormatException or OverflowException or ArgumentException)
             {
                 throw new InvalidDataException($"'{name}': the header entry for tensor '{key}' is malformed ({e.Message}).", e);
             }

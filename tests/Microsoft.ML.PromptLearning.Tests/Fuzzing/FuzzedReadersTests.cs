@@ -1,0 +1,87 @@
+using System.Text;
+using CsCheck;
+using Microsoft.ML.PromptLearning.Prompting;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.PromptLearning.Tests.Fuzzing;
+
+/// <summary>
+/// Bounded property tests (fixed seeds, a few thousand cases each) over the readers of user files: whatever the bytes, a
+/// reader either succeeds or throws its documented exception type with a message, never anything else.
+/// </summary>
+public class FuzzedReadersTests
+{
+    private const long Iterations = 2000;
+
+    /// <summary>Runs <paramref name="read"/>; any exception other than <typeparamref name="TExpected"/> (or one without a message) fails.</summary>
+    private static void OnlyDocumentedFailure<TExpected>(Action read) where TExpected : Exception
+    {
+        try { read(); }
+        catch (TExpected e) { Assert.False(string.IsNullOrWhiteSpace(e.Message)); }
+    }
+
+    [Fact]
+    public void TemplateStringsParseOrFailWithTemplateParseException()
+    {
+        var pieces = new[] { "{", "}", "'", ":", ",", " ", "text", "text_a", "text_b", "mask", "soft", "sep", "hard", "length", "None", "1", "-3", "99999999999",
+            "encoder", "lstm", "position", "token_type", "truncate", "True", "\"", "这条新闻", "\\", "[", "]", "soft_id", "hidden_size", "add_prefix_space" };
+        Gen.Int[0, pieces.Length - 1].Array[0, 24].Select(ix => string.Concat(ix.Select(i => pieces[i])))
+            .Sample(text => OnlyDocumentedFailure<TemplateParseException>(() => Template.Parse(text)), iter: Iterations, seed: "0N0XIzNsQ0O2");
+    }
+
+    [Fact]
+    public void LabelFilesParseOrFailWithInvalidData()
+    {
+        var pieces = new[] { "news_car", "==", "=", "汽车", "\n", "\r\n", " ", "\t", "#", "==汽车", "\uFEFF", "label", "" };
+        Gen.Int[0, pieces.Length - 1].Array[0, 30].Select(ix => string.Concat(ix.Select(i => pieces[i])))
+            .Sample(text => OnlyDocumentedFailure<InvalidDataException>(() => LabelWords.Parse(text)), iter: Iterations, seed: "0N0XIzNsQ0O2");
+    }
+
+    [Fact]
+    public void DamagedSafetensorsLoadOrFailWithInvalidData()
+    {
+        byte[] valid;
+        using (var ms = new MemoryStream())
+        {
+            SafeTensors.Save(ms, new Dictionary<string, Tensor> { ["a.weight"] = arange(6, dtype: float32).reshape(2, 3), ["b"] = ones(4, dtype: float32) });
+            valid = ms.ToArray();
+        }
+        // Flip, overwrite or cut bytes anywhere, the header's length prefix and JSON included.
+        var damage = Gen.Select(Gen.Int[0, valid.Length - 1], Gen.Byte, Gen.Int[0, 2]).Array[1, 4];
+        damage.Sample(edits =>
+        {
+            var bytes = (byte[])valid.Clone();
+            int length = bytes.Length;
+            foreach (var (at, value, kind) in edits)
+            {
+                if (kind == 0) bytes[at] ^= (byte)(value | 1);
+                else if (kind == 1) bytes[at] = value;
+                else length = Math.Min(length, at);
+            }
+            OnlyDocumentedFailure<InvalidDataException>(() =>
+            {
+                var loaded = SafeTensors.Load(new MemoryStream(bytes, 0, length), "fuzz.safetensors");
+                foreach (var t in loaded.Values) t.Dispose();
+            });
+        }, iter: Iterations, seed: "0N0XIzNsQ0O2");
+    }
+
+    [Fact]
+    public void HeaderJsonOfAnyShapeLoadsOrFailsWithInvalidData()
+    {
+        var values = new[] { "\"F32\"", "\"I64\"", "\"X\"", "[2,3]", "[-1]", "[0,24]", "[24,0]", "[0,99999999999]", "null", "{}", "[]", "1e309", "\"a\"", "[1.5]", "[9223372036854775807,2]" };
+        var keys = new[] { "dtype", "shape", "data_offsets", "__metadata__", "x" };
+        var entry = Gen.Select(Gen.Int[0, keys.Length - 1], Gen.Int[0, values.Length - 1]).Array[0, 4]
+            .Select(kv => "{" + string.Join(",", kv.Select(p => $"\"{keys[p.Item1]}\":{values[p.Item2]}")) + "}");
+        entry.Array[0, 3].Sample(entries =>
+        {
+            var json = "{" + string.Join(",", entries.Select((e, i) => $"\"t{i}\":{e}")) + "}";
+            var header = Encoding.UTF8.GetBytes(json);
+            var bytes = BitConverter.GetBytes((long)header.Length).Concat(header).Concat(new byte[24]).ToArray();
+            OnlyDocumentedFailure<InvalidDataException>(() =>
+            {
+                foreach (var t in SafeTensors.Load(new MemoryStream(bytes), "fuzz.safetensors").Values) t.Dispose();
+            });
+        }, iter: Iterations, seed: "0N0XIzNsQ0O2");
+    }
+}
