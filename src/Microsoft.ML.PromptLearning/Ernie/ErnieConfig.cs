@@ -76,8 +76,10 @@ public sealed class ErnieConfig
         catch (JsonException e) { throw new InvalidDataException($"Model configuration '{path}' is not valid JSON: {e.Message}", e); }
         if (root is not JsonObject obj) throw new InvalidDataException($"Model configuration '{path}' must be a JSON object.");
         try { return FromJson(obj); }
-        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        catch (Exception e) when (e is InvalidOperationException or FormatException or OverflowException)
         { throw new InvalidDataException($"Model configuration '{path}' has a value of the wrong type: {e.Message}", e); }
+        catch (ArgumentException e)   // JsonObject builds its dictionary lazily: a repeated key surfaces on first access
+        { throw new InvalidDataException($"Model configuration '{path}' names a key twice: {e.Message}", e); }
     }
 
     /// <summary>Builds a config from the JSON object of <c>config.json</c> (PaddleNLP's <c>init_args</c> nesting is unwrapped).</summary>

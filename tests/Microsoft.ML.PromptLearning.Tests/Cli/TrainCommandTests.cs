@@ -234,7 +234,10 @@ public class TrainCommandTests
         Assert.Contains($"resuming from {Path.Combine(resumed, "checkpoint-4")}", resume.Out);
 
         foreach (var file in new[] { "model_state.safetensors", "best_model_state.safetensors" })
+        {
             AssertSameTensors(Path.Combine(straight, "checkpoint-12", file), Path.Combine(resumed, "checkpoint-12", file));
+            Assert.Equal(File.ReadAllBytes(Path.Combine(straight, "checkpoint-12", file)), File.ReadAllBytes(Path.Combine(resumed, "checkpoint-12", file)));   // byte for byte
+        }
         Assert.Equal(File.ReadAllText(Path.Combine(straight, "eval_results.json")).Split("_runtime")[0],
                      File.ReadAllText(Path.Combine(resumed, "eval_results.json")).Split("_runtime")[0]);
         Assert.Equal(LogWithoutSpeed(straight), LogWithoutSpeed(resumed));

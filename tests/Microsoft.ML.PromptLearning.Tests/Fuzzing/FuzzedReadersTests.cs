@@ -84,4 +84,20 @@ public class FuzzedReadersTests
             });
         }, iter: Iterations, seed: "0N0XIzNsQ0O2");
     }
+    [Fact]
+    public void ConfigJsonOfAnyShapeLoadsOrFailsWithInvalidData()
+    {
+        var keys = new[] { "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "hidden_act", "max_position_embeddings",
+            "type_vocab_size", "hidden_dropout_prob", "model_type", "use_task_id", "init_args", "architectures", "layer_norm_eps", "pad_token_id" };
+        var values = new[] { "64", "0", "-1", "4", "1e10", "0.5", "1.5", "\"gelu\"", "\"swish\"", "\"bert\"", "true", "null", "[]", "[{}]", "{}", "\"12\"",
+            "9999999999999999999999", "[\"BertForMaskedLM\"]" };
+        var dir = TestPaths.NewTempDir();
+        var path = Path.Combine(dir, "config.json");
+        Gen.Select(Gen.Int[0, keys.Length - 1], Gen.Int[0, values.Length - 1]).Array[0, 8].Select(kv => "{" + string.Join(",", kv.Select(p => $"\"{keys[p.Item1]}\":{values[p.Item2]}")) + "}")
+            .Sample(json =>
+            {
+                File.WriteAllText(path, json);
+                OnlyDocumentedFailure<InvalidDataException>(() => global::Microsoft.ML.PromptLearning.Ernie.ErnieConfig.Load(path).Validate());
+            }, iter: Iterations, seed: "0N0XIzNsQ0O2");
+    }
 }
