@@ -170,6 +170,7 @@ public sealed class PetTrainer : IEstimator<ErnieClassifierTransformerBase>
         private readonly List<GenerationReport> generations = new();
         private readonly Stopwatch clock = Stopwatch.StartNew();
         private double studentValidationAccuracy = double.NaN;
+        private string returnedTeacher;
 
         public Run(PetTrainer trainer, IDataView input)
         {
@@ -229,8 +230,9 @@ public sealed class PetTrainer : IEstimator<ErnieClassifierTransformerBase>
                 if (g > 0)
                 {
                     var probabilities = ensemble.Score(unlabeled);
-                    int total = (int)Math.Min(unlabeled.Count, Math.Round(o.PseudoLabelsPerClass * TrainingCounts().Count(c => c > 0) * Math.Pow(o.PseudoLabelGrowth, g - 1)));
-                    var chosen = PseudoLabelSelection.Select(probabilities, PseudoLabelSelection.Quotas(TrainingCounts(), total));
+                    var counts = TrainingCounts();
+                    int total = (int)Math.Min(unlabeled.Count, Math.Round(o.PseudoLabelsPerClass * counts.Count(c => c > 0) * Math.Pow(o.PseudoLabelGrowth, g - 1)));
+                    var chosen = PseudoLabelSelection.Select(probabilities, PseudoLabelSelection.Quotas(counts, total));
                     pseudo = new AdditionalTrainingRows(chosen.Select(c => unlabeled[c.Index] with { Label = c.Label }).ToList(), null, 1.0);
                     ensemble.Dispose();
                 }
@@ -266,6 +268,7 @@ public sealed class PetTrainer : IEstimator<ErnieClassifierTransformerBase>
                 }
             }
             var teachers = new List<ErnieClassifierTransformerBase>();
+            var validationProbabilities = new List<float[][]>();   // each teacher scores the validation set once
             var accuracies = new List<double>();
             using var ch = trainer.host.Start("Self-training");
             foreach (var job in jobs)
@@ -273,14 +276,17 @@ public sealed class PetTrainer : IEstimator<ErnieClassifierTransformerBase>
                 ch.Info($"generation {g}: training teacher {teachers.Count + 1}/{jobs.Count} ({job.Name})");
                 var model = TrainOrLoad(job.Train, job.Key, ch);
                 teachers.Add(model);
-                accuracies.Add(Accuracy(model));
+                validationProbabilities.Add(validation is { Count: > 0 } ? model.Score(validation) : null);
+                accuracies.Add(Accuracy(validationProbabilities[^1]));
                 ch.Info($"generation {g}: {job.Name} validation accuracy {accuracies[^1]:P2}");
             }
             var selected = TeacherEnsemble.Select(accuracies, o.TeacherSelectionMargin);
             var weights = TeacherEnsemble.Weights(o.Weighting, accuracies, selected);
             for (int i = 0; i < teachers.Count; i++) if (!selected[i]) teachers[i].Dispose();
             var ensemble = new ErnieEnsembleTransformer(trainer.env, teachers.Where((_, i) => selected[i]).ToList(), weights.Where((_, i) => selected[i]).ToList());
-            double ensembleAccuracy = Accuracy(ensemble);
+            double ensembleAccuracy = validation is { Count: > 0 }
+                ? Accuracy(TeacherEnsemble.Combine(validationProbabilities.Where((_, i) => selected[i]).ToList(), weights.Where((_, i) => selected[i]).ToList()))
+                : double.NaN;
             ch.Info($"generation {g}: ensemble of {selected.Count(x => x)} of {teachers.Count} teachers, validation accuracy {ensembleAccuracy:P2}");
             generations.Add(new GenerationReport(g, pseudo?.Rows.Count ?? 0,
                 jobs.Select((j, i) => new TeacherReport(j.Name, accuracies[i], weights[i])).ToList(), ensembleAccuracy));
@@ -310,7 +316,7 @@ public sealed class PetTrainer : IEstimator<ErnieClassifierTransformerBase>
                 po.EvalSteps = StudentEvalSteps(steps);
                 student = TrainOrLoad(() => new PromptErnieTrainer(trainer.env, po) { AdditionalRows = rows }.Fit(input), Key("student-prompt", po, rows), ch);
             }
-            studentValidationAccuracy = Accuracy(student);
+            studentValidationAccuracy = validation is { Count: > 0 } ? Accuracy(student.Score(validation)) : double.NaN;
             ch.Info($"distillation: student ({o.Student}) validation accuracy {studentValidationAccuracy:P2}");
             return student;
         }
@@ -322,30 +328,28 @@ public sealed class PetTrainer : IEstimator<ErnieClassifierTransformerBase>
         /// </summary>
         public ErnieClassifierTransformerBase KeepStudentOrBestTeacher(ErnieClassifierTransformerBase student, ErnieEnsembleTransformer ensemble)
         {
-            var accuracies = ensemble.Members.Select(Accuracy).ToList();
-            int best = accuracies.IndexOf(accuracies.Max());
-            if (double.IsNaN(studentValidationAccuracy) || double.IsNaN(accuracies[best]) || studentValidationAccuracy >= accuracies[best] - o.TeacherSelectionMargin)
+            var members = generations[^1].Teachers.Where(t => t.Weight > 0).ToList();   // the ensemble's members, in order
+            int best = members.FindIndex(t => t.ValidationAccuracy == members.Max(m => m.ValidationAccuracy));
+            if (double.IsNaN(studentValidationAccuracy) || double.IsNaN(members[best].ValidationAccuracy)
+                || studentValidationAccuracy >= members[best].ValidationAccuracy - o.TeacherSelectionMargin)
             {
                 ensemble.Dispose();
                 return student;
             }
-            var teacherNames = generations[^1].Teachers.Where(t => t.Weight > 0).Select(t => t.Name).ToList();
-            fallback = teacherNames[best];
+            returnedTeacher = members[best].Name;
             using (var ch = trainer.host.Start("Distillation"))
                 ch.Warning($"the distilled student's validation accuracy {studentValidationAccuracy:P2} is more than {o.TeacherSelectionMargin:P0} below the best teacher's " +
-                           $"({fallback}, {accuracies[best]:P2}); returning that teacher instead. Check that the unlabeled texts are like the task's texts.");
+                           $"({returnedTeacher}, {members[best].ValidationAccuracy:P2}); returning that teacher instead. Check that the unlabeled texts are like the task's texts.");
             student.Dispose();
             for (int i = 0; i < ensemble.Members.Count; i++) if (i != best) ensemble.Members[i].Dispose();
             return ensemble.Members[best];
         }
 
-        private string fallback;
-
         /// <summary>About 20 validations over the distillation run, never more often than the teachers validate.</summary>
         private int StudentEvalSteps(int steps) => Math.Max(o.EvalSteps, Math.Max(1, steps / 20));
 
         public SelfTrainingReport Report(ErnieClassifierTransformerBase student) =>
-            new(unlabeled.Count, generations.ToList(), student is null ? double.NaN : studentValidationAccuracy, clock.Elapsed.TotalSeconds, fallback);
+            new(unlabeled.Count, generations.ToList(), student is null ? double.NaN : studentValidationAccuracy, clock.Elapsed.TotalSeconds, returnedTeacher);
 
         private PromptErnieTrainer.Options PromptOptions(string prompt, int seed, int maxSteps)
         {
@@ -377,12 +381,9 @@ public sealed class PetTrainer : IEstimator<ErnieClassifierTransformerBase>
                     f.SetValue(to, f.GetValue(from));
         }
 
-        private double Accuracy(ClassifierTransformerBase model)
-        {
-            if (validation is not { Count: > 0 }) return double.NaN;
-            var probabilities = model.Score(validation);
-            return (double)validation.Where((r, i) => Inference.Probabilities.ArgMax(probabilities[i]) == r.Label).Count() / validation.Count;
-        }
+        /// <summary>Accuracy of validation-set probabilities (NaN without a validation set).</summary>
+        private double Accuracy(float[][] validationProbabilities) => validationProbabilities is null ? double.NaN
+            : (double)validation.Where((r, i) => Inference.Probabilities.ArgMax(validationProbabilities[i]) == r.Label).Count() / validation.Count;
 
         /// <summary>A name for a model that changes whenever its options, the data or its additional rows change.</summary>
         private string Key(string kind, ErnieTrainerOptionsBase options, AdditionalTrainingRows additional)

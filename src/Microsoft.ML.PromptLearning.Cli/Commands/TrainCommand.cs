@@ -324,11 +324,10 @@ internal sealed class TrainCommand : System.CommandLine.Command
     }
 
     /// <summary>The prompt options every recipe shares, from the command line.</summary>
-    private T FillPromptOptions<T>(T options, ParseResult parsed, MLContext ml, FewShotDataFolder folder, ITransformer keyMap, List<LabeledText> devRows,
+    private T FillPromptOptions<T>(T o, ParseResult parsed, MLContext ml, FewShotDataFolder folder, ITransformer keyMap, List<LabeledText> devRows,
         CancellationToken cancellation) where T : PromptErnieTrainer.Options
     {
         var prompts = parsed.GetValue(prompt);
-        var o = options;
         o.ModelPath = parsed.GetValue(modelPath);
         o.Prompt = prompts is { Length: > 0 } ? prompts[0] : null;
         o.LabelWords = folder.LabelWords.ToDictionary(kv => kv.Key, kv => kv.Value);
