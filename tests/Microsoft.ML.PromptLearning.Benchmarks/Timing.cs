@@ -22,7 +22,8 @@ internal sealed record Timing(IReadOnlyList<double> SamplesMs)
         return new Timing(samples);
     }
 
-    private static double Median(IReadOnlyList<double> xs)
+    /// <summary>The median of <paramref name="xs"/> (the mean of the middle two for an even count).</summary>
+    public static double Median(IEnumerable<double> xs)
     {
         var s = xs.Order().ToArray();
         return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;

@@ -2,16 +2,16 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.PromptLearning.Benchmarks.ModelSpeed;
 
-/// <summary>The fp32 ceiling of this machine: square matrix products through libtorch.</summary>
+/// <summary>The matmul ceiling of this machine: square matrix products through libtorch (float32 unless told).</summary>
 internal static class MatmulThroughput
 {
-    /// <summary>Times <c>a.mm(b)</c> for <paramref name="n"/>×<paramref name="n"/> float32 matrices; returns the timing and GFLOP/s of its median.</summary>
-    public static (Timing Timing, double GFlops) Measure(int n, int warmup, int repeats)
+    /// <summary>Times <c>a.mm(b)</c> for <paramref name="n"/>×<paramref name="n"/> matrices of <paramref name="dtype"/> (default float32); returns the timing and GFLOP/s of its median.</summary>
+    public static (Timing Timing, double GFlops) Measure(int n, int warmup, int repeats, ScalarType dtype = ScalarType.Float32)
     {
         using var scope = NewDisposeScope();
         manual_seed(0);
-        var a = randn(n, n);
-        var b = randn(n, n);
+        var a = randn(n, n).to(dtype);
+        var b = randn(n, n).to(dtype);
         var timing = Timing.Measure(() =>
         {
             using var step = NewDisposeScope();

@@ -36,13 +36,7 @@ internal sealed class ModelSpeedCommand : System.CommandLine.Command
 
         var report = new JsonObject
         {
-            ["machine"] = new JsonObject
-            {
-                ["processors"] = Environment.ProcessorCount,
-                ["load_average_start"] = LoadAverage(),
-                ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
-                ["torchsharp"] = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString(),
-            },
+            ["machine"] = MachineInfo.ToJson(),
             ["model"] = new JsonObject
             {
                 ["layers"] = config.NumHiddenLayers, ["hidden"] = config.HiddenSize, ["heads"] = config.NumAttentionHeads,
@@ -82,7 +76,8 @@ internal sealed class ModelSpeedCommand : System.CommandLine.Command
             });
         }
         report["runs"] = runs;
-        report["machine"]!["load_average_end"] = LoadAverage();
+        report["machine"]!["load_average_end"] = MachineInfo.LoadAverage();
+        report["machine"]!["torchsharp"] = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString();
         report["peak_working_set_mib"] = Process.GetCurrentProcess().PeakWorkingSet64 >> 20;
         log.WriteLine($"load average {report["machine"]!["load_average_start"]} -> {report["machine"]!["load_average_end"]}; peak working set {report["peak_working_set_mib"]} MiB");
         if (parsed.GetValue(json)) log.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
@@ -100,10 +95,4 @@ internal sealed class ModelSpeedCommand : System.CommandLine.Command
 
     private static double Round(double x) => Math.Round(x, 1);
 
-    /// <summary>The 1-minute load average (Linux), to tell a quiet run from one that shared the cores.</summary>
-    private static string LoadAverage()
-    {
-        try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
-        catch (IOException) { return "n/a"; }
-    }
 }

@@ -190,7 +190,7 @@ internal static class OnnxParityBench
         {
             ["model"] = s.ModelPath, ["data_dir"] = s.DataDir, ["train_file"] = s.TrainFile, ["test_file"] = s.TestFile, ["prompt"] = s.Prompt,
             ["max_steps"] = s.MaxSteps, ["max_sequence_length"] = s.MaxSequenceLength, ["threads"] = s.Threads, ["seed"] = s.Seed, ["fp32_tolerance"] = tolerance, ["passed"] = passed, ["onnx_checker"] = checker,
-            ["processors"] = Environment.ProcessorCount,
+            ["machine"] = MachineInfo.ToJson(),
             ["methods"] = new JsonArray(results.Select(r => (JsonNode)new JsonObject
             {
                 ["method"] = r.Method, ["template"] = r.Template, ["steps"] = r.Steps, ["train_seconds"] = Math.Round(r.TrainSeconds, 1), ["texts"] = r.Texts,

@@ -55,11 +55,7 @@ internal sealed class OnnxSpeedCommand : System.CommandLine.Command
 
         var report = new JsonObject
         {
-            ["machine"] = new JsonObject
-            {
-                ["processors"] = Environment.ProcessorCount, ["load_average_start"] = LoadAverage(),
-                ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
-            },
+            ["machine"] = MachineInfo.ToJson(),
             ["model"] = new JsonObject
             {
                 ["layers"] = config.NumHiddenLayers, ["hidden"] = config.HiddenSize, ["heads"] = config.NumAttentionHeads, ["ffn"] = config.IntermediateSize,
@@ -99,7 +95,7 @@ internal sealed class OnnxSpeedCommand : System.CommandLine.Command
                 }
             }
         report["runs"] = rows;
-        report["machine"]!["load_average_end"] = LoadAverage();
+        report["machine"]!["load_average_end"] = MachineInfo.LoadAverage();
         report["peak_working_set_mib"] = Process.GetCurrentProcess().PeakWorkingSet64 >> 20;
         log.WriteLine($"load average {report["machine"]!["load_average_start"]} -> {report["machine"]!["load_average_end"]}; peak working set {report["peak_working_set_mib"]} MiB");
         if (parsed.GetValue(json)) log.WriteLine(report.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
@@ -108,9 +104,4 @@ internal sealed class OnnxSpeedCommand : System.CommandLine.Command
 
     private static int[] Ints(string csv) => csv.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
 
-    private static string LoadAverage()
-    {
-        try { return File.ReadAllText("/proc/loadavg").Split(' ')[0]; }
-        catch (IOException) { return "n/a"; }
-    }
 }

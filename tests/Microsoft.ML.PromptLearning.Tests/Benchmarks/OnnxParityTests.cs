@@ -9,7 +9,7 @@ public class OnnxParityTests
     private static readonly Dictionary<string, string> Names = new() { ["教育"] = "edu", ["经济"] = "econ", ["体育"] = "sport" };
 
     /// <summary>The tiny task as a PaddleNLP data folder: label.txt with label==word lines, train_0.txt and test.txt.</summary>
-    private static string DataFolder()
+    internal static string DataFolder()
     {
         var dir = TestPaths.NewTempDir();
         File.WriteAllLines(Path.Combine(dir, "label.txt"), TinyTask.Labels.Select(l => $"{Names[l]}=={l}"));
