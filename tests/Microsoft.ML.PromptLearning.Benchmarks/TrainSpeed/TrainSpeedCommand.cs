@@ -80,7 +80,8 @@ internal sealed class TrainSpeedCommand : System.CommandLine.Command
             var c = setup.Config;
             log.WriteLine();
             log.WriteLine($"== {shape}: ERNIE {c.NumHiddenLayers}L/{c.HiddenSize}H/{c.NumAttentionHeads} heads/FFN {c.IntermediateSize}/vocab {c.VocabSize}; " +
-                          $"{stepCount} steps x {parsed.GetValue(batch)} rows of {setup.Examples.Count}, mean {setup.MeanLength:F1} tokens padded to {setup.MeanPaddedLength:F1}; " +
+                          $"{stepCount} steps x {parsed.GetValue(batch)} rows of {setup.Examples.Count}, mean {setup.MeanLength:F1} tokens padded to {setup.MeanPaddedLength:F1} " +
+                          $"(unbucketed random batches would pad to {setup.MeanPaddedLengthUnbucketed():F1}); " +
                           $"{threadCount} threads (prepared in {sw.Elapsed.TotalSeconds:F1} s)");
             results.Add(RunShape(log, shape, setup, parsed, peerVariants, threadCount, roundCount, libPath));
         }
@@ -129,6 +130,7 @@ internal sealed class TrainSpeedCommand : System.CommandLine.Command
             {
                 ["shape"] = shape, ["layers"] = setup.Config.NumHiddenLayers, ["hidden"] = setup.Config.HiddenSize, ["steps"] = setup.Settings.MaxSteps,
                 ["batch"] = setup.Settings.BatchSize, ["mean_tokens"] = Math.Round(setup.MeanLength, 1), ["mean_padded_tokens"] = Math.Round(setup.MeanPaddedLength, 1),
+                ["mean_padded_tokens_unbucketed"] = Math.Round(setup.MeanPaddedLengthUnbucketed(), 1),
                 ["torch_python"] = peer.Torch,
                 ["ours_samples_per_s"] = new JsonArray(ours.Select(x => (JsonNode)Math.Round(x, 2)).ToArray()), ["ours_median"] = Math.Round(oursMedian, 2),
             };

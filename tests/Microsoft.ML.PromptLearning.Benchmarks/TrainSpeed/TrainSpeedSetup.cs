@@ -41,6 +41,24 @@ internal sealed class TrainSpeedSetup : IDisposable
     /// <summary>Mean padded length of the step batches (tokens per row after padding to the longest of the batch).</summary>
     public double MeanPaddedLength => StepBatches.Average(b => b.Max(i => Examples[i].Length));
 
+    /// <summary>
+    /// Mean padded length of batches drawn the way PaddleNLP's trainer draws them (a shuffled epoch cut into consecutive
+    /// batches, no length grouping) over the same number of steps: what this library's length bucketing saves.
+    /// </summary>
+    public double MeanPaddedLengthUnbucketed()
+    {
+        var rng = new Random(Settings.Seed);
+        var lengths = new List<int>();
+        while (lengths.Count < StepBatches.Count)
+        {
+            var order = Enumerable.Range(0, Examples.Count).ToArray();
+            rng.Shuffle(order);
+            for (int i = 0; i < order.Length && lengths.Count < StepBatches.Count; i += Settings.BatchSize)
+                lengths.Add(order.Skip(i).Take(Settings.BatchSize).Max(j => Examples[j].Length));
+        }
+        return lengths.Average();
+    }
+
     /// <summary>Mean real length of the rows of the step batches.</summary>
     public double MeanLength => StepBatches.SelectMany(b => b).Average(i => Examples[i].Length);
 
