@@ -32,11 +32,12 @@ internal sealed class TrainSpeedCommand : System.CommandLine.Command
     private readonly Option<string> pythonLib = new("--python-lib") { Description = "Folder put first on the PyTorch side's LD_LIBRARY_PATH (e.g. OpenBLAS's libblas.so.3: tools/openblas-peer.sh)." };
     private readonly Option<string> variants = new("--peer-variants") { Description = "PyTorch variants: 'full' (every layer at every position, as PaddleNLP computes it) and/or 'masks' (last layer only at the [MASK] slots, as this library computes it).", DefaultValueFactory = _ => "full,masks" };
     private readonly Option<bool> breakdown = new("--breakdown") { Description = "Also time each phase of a TorchSharp step (data, forward, backward, clip, optimizer) in one extra round." };
+    private readonly Option<bool> adamwOnly = new("--adamw-only") { Description = "Only compare TorchSharp's AdamW step with the six-pass update on the model's parameters (no training, no PyTorch)." };
     private readonly Option<bool> json = new("--json") { Description = "Print one JSON object with every figure on the last line." };
 
     public TrainSpeedCommand() : base("train-speed", "Training samples/s of the prompt classifier: this library (TorchSharp) vs an eager PyTorch loop on the same batches, interleaved.")
     {
-        foreach (var o in new Option[] { shapes, steps, baseSteps, batch, rounds, threads, dataDir, trainFile, prompt, maxLength, seed, python, pythonLib, variants, breakdown, json }) Options.Add(o);
+        foreach (var o in new Option[] { shapes, steps, baseSteps, batch, rounds, threads, dataDir, trainFile, prompt, maxLength, seed, python, pythonLib, variants, breakdown, adamwOnly, json }) Options.Add(o);
         SetAction(Execute);
     }
 
@@ -83,7 +84,8 @@ internal sealed class TrainSpeedCommand : System.CommandLine.Command
                           $"{stepCount} steps x {parsed.GetValue(batch)} rows of {setup.Examples.Count}, mean {setup.MeanLength:F1} tokens padded to {setup.MeanPaddedLength:F1} " +
                           $"(unbucketed random batches would pad to {setup.MeanPaddedLengthUnbucketed():F1}); " +
                           $"{threadCount} threads (prepared in {sw.Elapsed.TotalSeconds:F1} s)");
-            results.Add(RunShape(log, shape, setup, parsed, peerVariants, threadCount, roundCount, libPath));
+            results.Add(parsed.GetValue(adamwOnly) ? CompareAdamW(log, setup, new JsonObject { ["shape"] = shape })
+                : RunShape(log, shape, setup, parsed, peerVariants, threadCount, roundCount, libPath));
         }
         report["results"] = results;
         report["machine"]!["load_average_end"] = MachineInfo.LoadAverage();
@@ -179,6 +181,18 @@ internal sealed class TrainSpeedCommand : System.CommandLine.Command
             log.WriteLine($"  {phase,-10} {1000 * phases[phase] / n,9:F1} " + string.Join(" ", peers.Values.Select(p => $"{1000 * MedianPhases(p)[phase] / n,14:F1}")));
         var json = PhasesPerStep(phases, n);
         json["loss_max_abs_diff_vs_loop"] = maxDiff;
+        return CompareAdamW(log, setup, json);
+    }
+
+    /// <summary>TorchSharp's AdamW step against <see cref="LeanAdamW"/> on the model's parameters; adds the figures to <paramref name="json"/>.</summary>
+    private static JsonObject CompareAdamW(TextWriter log, TrainSpeedSetup setup, JsonObject json)
+    {
+        var (torchSharpMs, leanMs, paramDiff) = LeanAdamW.Compare(setup, steps: 5);
+        log.WriteLine($"AdamW step alone (same parameters, random gradients, medians of 5 alternating steps): TorchSharp {torchSharpMs:F1} ms, " +
+                      $"six-pass update {leanMs:F1} ms ({torchSharpMs / leanMs:F2}x); largest parameter difference after 5 steps {paramDiff:E1}");
+        json["adamw_torchsharp_ms"] = Math.Round(torchSharpMs, 1);
+        json["adamw_six_pass_ms"] = Math.Round(leanMs, 1);
+        json["adamw_max_param_diff"] = paramDiff;
         return json;
     }
 

@@ -79,4 +79,13 @@ public class TrainSpeedTests
         Assert.True(masters[name].to(ScalarType.BFloat16).eq(model).all().item<bool>());
         Assert.False(masters[name].eq(model.to(ScalarType.Float32)).all().item<bool>());
     }
+
+    [Fact]
+    public void TheSixPassAdamWMakesTorchSharpsUpdates()
+    {
+        using var setup = TinySetup(steps: 1);
+        var (torchSharpMs, leanMs, maxDiff) = LeanAdamW.Compare(setup, steps: 4);
+        Assert.True(maxDiff < 1e-6, $"largest parameter difference {maxDiff}");
+        Assert.True(torchSharpMs > 0 && leanMs > 0);
+    }
 }
