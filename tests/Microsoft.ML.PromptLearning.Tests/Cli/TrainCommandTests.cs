@@ -320,10 +320,9 @@ public class TrainCommandTests
         Assert.Contains("--do-train", nothingToDo.Err);
     }
 
-    [Fact]
+    [WithoutCudaFact]
     public void GpuAskedForWithoutOneFailsClearly()
     {
-        if (TorchSharp.torch.cuda.is_available()) return;   // the CUDA path itself is covered by the GPU tests
         using var temp = new TempDirectory();
         var data = TinyDataFolder(temp.Path);
         var (code, _, stderr) = Run(TrainArgs(data, Path.Combine(temp.Path, "out"), 12, "--do-train", "--device", "gpu"));
