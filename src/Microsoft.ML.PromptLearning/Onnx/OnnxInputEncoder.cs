@@ -22,7 +22,7 @@ internal abstract class OnnxInputEncoder
     {
         TextPairEncoding => new TextPairInputEncoder(tokenizer, metadata.MaxSequenceLength),
         PromptEncoding => new PromptInputEncoder(
-            new PromptEncoder(Template.FromJson(metadata.Template ?? throw new InvalidDataException("The prompt model has no 'template' metadata.")), tokenizer, metadata.MaxSequenceLength)),
+            new PromptEncoder(Template.FromConfigText(metadata.Template ?? throw new InvalidDataException("The prompt model has no 'template' metadata.")), tokenizer, metadata.MaxSequenceLength)),
         _ => throw new NotSupportedException($"The model's input encoding '{metadata.InputEncoding}' is not supported by this version of Microsoft.ML.PromptLearning."),
     };
 

@@ -39,7 +39,7 @@ internal sealed class OnnxModelMetadata
     public string VocabSha256 { get; init; }
     public int PadTokenId { get; init; }
     public string Precision { get; init; }
-    /// <summary>The template JSON of a prompt model, else null.</summary>
+    /// <summary>The template of a prompt model (<see cref="Prompting.Template.ToConfigText"/>; earlier exports hold its first line only), else null.</summary>
     public string Template { get; init; }
     public string TextColumn { get; init; }
     public string TextPairColumn { get; init; }

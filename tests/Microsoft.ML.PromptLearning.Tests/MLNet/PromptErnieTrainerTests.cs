@@ -19,7 +19,7 @@ public class PromptErnieTrainerTests
     [Theory]
     [InlineData(PromptVerbalizerKind.Soft, "这是{'mask'}：{'text':'text_a'}")]
     [InlineData(PromptVerbalizerKind.Manual, "这是{'mask'}：{'text':'text_a'}")]
-    [InlineData(PromptVerbalizerKind.PerCharacterMask, "这是{'mask'}{'mask'}：{'text':'text_a'}")]
+    [InlineData(PromptVerbalizerKind.MaskedLM, "这是{'mask'}{'mask'}：{'text':'text_a'}")]
     [InlineData(PromptVerbalizerKind.Soft, "{'soft':'主题'}{'text':'text_a'}{'soft'}{'mask'}")]
     [InlineData(PromptVerbalizerKind.Soft, "{'soft':None,'length':3,'encoder':'lstm','hidden_size':16}{'text':'text_a'}{'mask'}")]
     [InlineData(PromptVerbalizerKind.Soft, "{'soft':None,'length':2,'encoder':'mlp'}{'text':'text_a'}{'mask'}")]
@@ -28,7 +28,7 @@ public class PromptErnieTrainerTests
         var ml = new MLContext(seed: 1);
         var (train, _) = TinyTask.Load(ml, TinyTask.Rows(12, seed: 1));
         var options = Options(kind, prompt);
-        if (kind == PromptVerbalizerKind.PerCharacterMask) options.LabelWords = new Dictionary<string, string[]> { ["教育"] = new[] { "教育" }, ["经济"] = new[] { "经济" }, ["体育"] = new[] { "体育" } };
+        if (kind == PromptVerbalizerKind.MaskedLM) options.LabelWords = new Dictionary<string, string[]> { ["教育"] = new[] { "教育" }, ["经济"] = new[] { "经济" }, ["体育"] = new[] { "体育" } };
         var model = ml.MulticlassClassification.Trainers.PromptErnie(options).Fit(train);
         var metrics = ml.MulticlassClassification.Evaluate(model.Transform(train));
         Assert.Equal(1.0, metrics.MicroAccuracy);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.PromptLearning.Prompting;
 
 namespace Microsoft.ML.PromptLearning.Tests.MLNet;
 
@@ -34,7 +35,7 @@ public class PromptFormatCompatibilityTests
         var model = ml.Model.Load(Path.Combine(Folder, "maskedlm.zip"), out _);
         AssertScores(ml, model);
         var prompt = Assert.IsType<PromptErnieTransformer>(((TransformerChain<ITransformer>)model).LastTransformer);
-        Assert.Equal(PromptVerbalizerKind.PerCharacterMask, prompt.Verbalizer);
+        Assert.Equal(PromptVerbalizerKind.MaskedLM, prompt.Verbalizer);
         Assert.Equal("这是{'mask'}{'mask'}：{'text': 'text_a'}", prompt.Template.ToString());
     }
 
@@ -48,12 +49,24 @@ public class PromptFormatCompatibilityTests
         {
             ModelPath = TestPaths.Fixture("tiny-ernie"), Prompt = "这是{'mask'}{'mask'}：{'text':'text_a'}",
             LabelWords = new Dictionary<string, string[]> { ["教育"] = new[] { "教育" }, ["经济"] = new[] { "经济" }, ["体育"] = new[] { "体育" } },
-            Verbalizer = PromptVerbalizerKind.PerCharacterMask,
+            Verbalizer = PromptVerbalizerKind.MaskedLM,
             MaxSteps = 5, BatchSize = 8, LearningRate = 2e-3, PromptLearningRate = 1e-2, MaxSequenceLength = 32, Seed = 5, LoggingSteps = 0,
             CheckpointDirectory = dir.Path, SaveSteps = 5, SaveTotalLimit = 1, ResumeFromCheckpoint = Path.Combine(Folder, "checkpoint-5"),
         };
         var model = ml.MulticlassClassification.Trainers.PromptErnie(options).Fit(train);
         Assert.Equal(5, model.TrainingReport.Steps);
         AssertScores(ml, keyMap.Append(model));
+    }
+
+    [Fact]
+    public void CheckpointConfigFilesOfTheEarlierFormatRead()
+    {
+        var checkpoint = Path.Combine(Folder, "checkpoint-5");
+        Assert.Equal("这是{'mask'}{'mask'}：{'text': 'text_a'}", Template.Load(checkpoint).ToString());
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var plm = Microsoft.ML.PromptLearning.Ernie.ErnieCheckpoint.Load(TestPaths.Fixture("tiny-ernie"));
+        var verbalizer = Assert.IsType<MaskedLMVerbalizer>(Verbalizer.Load(checkpoint, plm.Model, plm.Tokenizer));
+        Assert.Equal(new[] { "教育", "经济", "体育" }, verbalizer.Labels);
+        Assert.Equal(2, verbalizer.WordLength);
     }
 }
