@@ -45,7 +45,7 @@ internal static class ErnieOnnxExporter
         builder.Metadata(OnnxModelMetadata.PadTokenIdKey, tokenizer.PadId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.Metadata(OnnxModelMetadata.VocabSha256Key, OnnxModelMetadata.Sha256(tokenizer.VocabText));
         if (options.EmbedVocabulary) builder.Metadata(OnnxModelMetadata.VocabKey, tokenizer.VocabText);
-        builder.Metadata(OnnxModelMetadata.PrecisionKey, options.Precision.ToString().ToLowerInvariant());
+        builder.Metadata(OnnxModelMetadata.PrecisionKey, OnnxModelMetadata.PrecisionName(options.Precision));
         builder.Metadata(OnnxModelMetadata.ModelConfigKey, net.Plm.Config.ToJson().ToJsonString());
         builder.Metadata(OnnxModelMetadata.TextColumnKey, settings.TextColumn);
         builder.Metadata(OnnxModelMetadata.TextPairColumnKey, settings.TextPairColumn ?? "");
@@ -64,7 +64,4 @@ internal static class ErnieOnnxExporter
         ArgumentNullException.ThrowIfNull(stream);
         Build(net, tokenizer, settings, options).WriteTo(stream);
     }
-
-    public static byte[] ExportToBytes(ClassifierNet net, ErnieTokenizer tokenizer, ScoringSettings settings, OnnxExportOptions options) =>
-        Build(net, tokenizer, settings, options).ToByteArray();
 }

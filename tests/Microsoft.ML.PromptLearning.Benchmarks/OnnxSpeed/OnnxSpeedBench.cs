@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Google.Protobuf;
 using Microsoft.ML.PromptLearning.Ernie;
 using Microsoft.ML.PromptLearning.FineTuning;
 using Microsoft.ML.PromptLearning.MLNet;
@@ -61,7 +62,7 @@ internal sealed class OnnxSpeedBench : IDisposable
     {
         var sw = Stopwatch.StartNew();
         var settings = new ScoringSettings { TextColumn = "Text", ScoreColumn = "Score", PredictedLabelColumn = "PredictedLabel", LabelNames = Labels, MaxSequenceLength = 512, EvalBatchSize = 32 };
-        exports[engine] = ErnieOnnxExporter.ExportToBytes(net, tokenizer, settings, ExportOptions(engine));
+        exports[engine] = ErnieOnnxExporter.Build(net, tokenizer, settings, ExportOptions(engine)).ToByteArray();
         return (exports[engine].Length, sw.Elapsed.TotalSeconds);
     }
 
