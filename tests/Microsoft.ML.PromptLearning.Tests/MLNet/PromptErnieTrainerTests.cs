@@ -51,6 +51,26 @@ public class PromptErnieTrainerTests
     }
 
     [Fact]
+    public void ZipHoldsTheTemplateAndVerbalizerFilesOfACheckpoint()
+    {
+        var ml = new MLContext(seed: 1);
+        var (train, _) = TinyTask.Load(ml, TinyTask.Rows(2, seed: 1));
+        var options = Options(PromptVerbalizerKind.Manual, prompt: "这条新闻的主题是");
+        options.MaxSteps = 0;
+        options.NumberOfEpochs = 0;
+        var model = ml.MulticlassClassification.Trainers.PromptErnie(options).Fit(train);
+        var path = Path.Combine(TestPaths.NewTempDir(), "prompt.zip");
+        ml.Model.Save(model, train.Schema, path);
+        using var zip = System.IO.Compression.ZipFile.OpenRead(path);
+        string Entry(string name) => new StreamReader(zip.Entries.Single(e => e.FullName.EndsWith("Prompt/" + name, StringComparison.Ordinal)).Open()).ReadToEnd();
+        Assert.Equal(model.Template.ToConfigText(), Entry("template_config.json"));
+        var words = System.Text.Json.Nodes.JsonNode.Parse(Entry("verbalizer_config.json"))!.AsObject();
+        Assert.Equal(TinyTask.Labels, words.Select(kv => kv.Key));
+        Assert.Equal("市场", words["经济"]![1]!.GetValue<string>());
+        Assert.Equal("manual", System.Text.Json.Nodes.JsonNode.Parse(Entry("verbalizer_options.json"))!["kind"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void SaveLoadInANewProcessGivesIdenticalScores()
     {
         var ml = new MLContext(seed: 1);
