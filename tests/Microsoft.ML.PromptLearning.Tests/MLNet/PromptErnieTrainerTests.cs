@@ -35,15 +35,21 @@ public class PromptErnieTrainerTests
         Assert.Equal(3, ((VectorDataViewType)model.Transform(train).Schema["Score"].Type).Size);
     }
 
-    [Fact]
-    public void ZeroShotScoresWithoutTrainingAndBarePromptGetsAMask()
+    /// <summary>A manual-verbalizer model with a bare prompt, fitted without a training step.</summary>
+    private static (PromptErnieTransformer Model, IDataView Train) ZeroShotModel(MLContext ml)
     {
-        var ml = new MLContext(seed: 1);
         var (train, _) = TinyTask.Load(ml, TinyTask.Rows(2, seed: 1));
         var options = Options(PromptVerbalizerKind.Manual, prompt: "这条新闻的主题是");
         options.MaxSteps = 0;
         options.NumberOfEpochs = 0;
-        var model = ml.MulticlassClassification.Trainers.PromptErnie(options).Fit(train);
+        return (ml.MulticlassClassification.Trainers.PromptErnie(options).Fit(train), train);
+    }
+
+    [Fact]
+    public void ZeroShotScoresWithoutTrainingAndBarePromptGetsAMask()
+    {
+        var ml = new MLContext(seed: 1);
+        var (model, train) = ZeroShotModel(ml);
         Assert.Equal(0, model.TrainingReport.Steps);
         Assert.Equal("{'text': 'text_a'}这条新闻的主题是{'mask'}", model.Template.ToString());
         var scores = model.Transform(train).GetColumn<float[]>("Score").First();
@@ -54,11 +60,7 @@ public class PromptErnieTrainerTests
     public void ZipHoldsTheTemplateAndVerbalizerFilesOfACheckpoint()
     {
         var ml = new MLContext(seed: 1);
-        var (train, _) = TinyTask.Load(ml, TinyTask.Rows(2, seed: 1));
-        var options = Options(PromptVerbalizerKind.Manual, prompt: "这条新闻的主题是");
-        options.MaxSteps = 0;
-        options.NumberOfEpochs = 0;
-        var model = ml.MulticlassClassification.Trainers.PromptErnie(options).Fit(train);
+        var (model, train) = ZeroShotModel(ml);
         var path = Path.Combine(TestPaths.NewTempDir(), "prompt.zip");
         ml.Model.Save(model, train.Schema, path);
         using var zip = System.IO.Compression.ZipFile.OpenRead(path);
