@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.PromptLearning;
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.PromptLearning.MLNet;
 using Microsoft.ML.PromptLearning.SelfTraining;
 using Microsoft.ML.Runtime;
