@@ -59,17 +59,11 @@ public sealed class ErnieTextClassificationTrainer : IEstimator<ErnieTextClassif
     internal AdditionalTrainingRows AdditionalRows { get; init; }
 
     /// <inheritdoc/>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        var label = InputColumns.CheckTrainingSchema(host, inputSchema, options);
-        return ScoreSchema.OutputShape(inputSchema, label, options.PredictedLabelColumnName, options.ScoreColumnName);
-    }
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => TrainerCore.OutputSchema(host, inputSchema, options);
 
     /// <summary>Trains the classifier.</summary>
     public ErnieTextClassificationTransformer Fit(IDataView input)
     {
-        host.CheckValue(input, nameof(input));
-        GetOutputSchema(SchemaShape.Create(input.Schema));
         var fitted = TrainerCore.Fit(host, options, input, AdditionalRows, "ERNIE fine-tune", checkLabels: null, (plm, labelNames) =>
         {
             var pooling = FineTuneClassifier.Resolve(options.Pooling, plm.HasPooler);

@@ -100,17 +100,11 @@ public sealed class PromptErnieTrainer : IEstimator<PromptErnieTransformer>
     internal AdditionalTrainingRows AdditionalRows { get; init; }
 
     /// <inheritdoc/>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        var label = InputColumns.CheckTrainingSchema(host, inputSchema, options);
-        return ScoreSchema.OutputShape(inputSchema, label, options.PredictedLabelColumnName, options.ScoreColumnName);
-    }
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => TrainerCore.OutputSchema(host, inputSchema, options);
 
     /// <summary>Trains the prompt model.</summary>
     public PromptErnieTransformer Fit(IDataView input)
     {
-        host.CheckValue(input, nameof(input));
-        GetOutputSchema(SchemaShape.Create(input.Schema));
         List<PromptSetup.LabelWordEntry> words = null;
         Template template = null;
         var fitted = TrainerCore.Fit(host, options, input, AdditionalRows, "PromptErnie", labelNames => words = PromptSetup.OrderedLabelWords(host, options, labelNames), (plm, _) =>

@@ -29,6 +29,8 @@ internal static class TrainerCore
     public static FittedNet Fit(IHost host, ErnieTrainerOptionsBase o, IDataView input, AdditionalTrainingRows additional, string name,
         Action<string[]> checkLabels, Func<PretrainedErnie, string[], TrainingSetup> setup)
     {
+        host.CheckValue(input, nameof(input));
+        OutputSchema(host, SchemaShape.Create(input.Schema), o);
         var labelNames = InputColumns.LabelNames(input.Schema[o.LabelColumnName]);
         checkLabels?.Invoke(labelNames);
         var plm = LoadPlm(host, o);
@@ -50,6 +52,13 @@ internal static class TrainerCore
         var report = Train(host, s.Net, train, validation, Settings(o, s.HeadLearningRate, plm.Tokenizer.PadId, s.CheckpointFiles, additional), o.NumberOfThreads, name);
         report = report with { TruncatedTrainingTexts = truncation.Count, MeanDroppedShare = truncation.MeanDroppedShare };
         return new FittedNet(s.Net, plm.Tokenizer, ScoringSettings(o, labelNames), report);
+    }
+
+    /// <summary>A trainer's output schema: the input's columns (checked for the label and text columns) plus PredictedLabel and Score.</summary>
+    public static SchemaShape OutputSchema(IHost host, SchemaShape inputSchema, ErnieTrainerOptionsBase o)
+    {
+        var label = InputColumns.CheckTrainingSchema(host, inputSchema, o);
+        return ScoreSchema.OutputShape(inputSchema, label, o.PredictedLabelColumnName, o.ScoreColumnName);
     }
 
     /// <summary>The column names and sizes a model trained with <paramref name="o"/> scores with.</summary>
