@@ -47,6 +47,7 @@ public abstract class ClassifierTransformerBase : RowToRowTransformerBase, ITran
 
     IDataView ITransformer.Transform(IDataView input) => Transform(input);
 
+    /// <summary>The per-row mapper ML.NET uses for <c>PredictionEngine</c> and row-by-row pipelines.</summary>
     public override IRowMapper MakeRowMapper(DataViewSchema schema) => new RowMapper(this, schema);
 
     /// <summary>Releases the native tensors of the model.</summary>

@@ -93,6 +93,7 @@ public sealed class ErnieTextClassificationTransformer : ErnieClassifierTransfor
 
     private protected override OnnxClassifierHead CreateOnnxHead() => new FineTuneOnnxHead((FineTuneClassifier)Net);
 
+    /// <summary>Writes the model into an ML.NET model zip (called by <c>mlContext.Model.Save</c>).</summary>
     public override void SaveModel(ModelSaveContext ctx)
     {
         Host.CheckValue(ctx, nameof(ctx));

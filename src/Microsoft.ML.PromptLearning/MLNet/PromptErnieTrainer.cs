@@ -153,6 +153,7 @@ public sealed class PromptErnieTransformer : ErnieClassifierTransformerBase
 
     private protected override OnnxClassifierHead CreateOnnxHead() => new PromptOnnxHead((PromptClassifier)Net);
 
+    /// <summary>Writes the model into an ML.NET model zip (called by <c>mlContext.Model.Save</c>).</summary>
     public override void SaveModel(ModelSaveContext ctx)
     {
         Host.CheckValue(ctx, nameof(ctx));

@@ -138,10 +138,10 @@ public sealed class OnnxPredictor : IDisposable
         }
     }
 
-    /// <summary>Releases the ONNX Runtime session.</summary>
     /// <summary>Ends profiling (with <see cref="OnnxPredictorOptions.ProfileOutputPrefix"/>) and returns the profile file's path.</summary>
     public string EndProfiling() => session.EndProfiling();
 
+    /// <summary>Releases the ONNX Runtime session.</summary>
     public void Dispose() => session.Dispose();
 
     private static SessionOptions CreateSessionOptions(OnnxPredictorOptions options, out string provider)
