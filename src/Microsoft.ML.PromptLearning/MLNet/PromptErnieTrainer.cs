@@ -4,7 +4,9 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.PromptLearning;
 using Microsoft.ML.PromptLearning.Ernie;
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.PromptLearning.MLNet;
+using Microsoft.ML.PromptLearning.Onnx;
 using Microsoft.ML.PromptLearning.Prompting;
 using Microsoft.ML.PromptLearning.Tokenization;
 using Microsoft.ML.PromptLearning.Training;
@@ -15,26 +17,6 @@ using SoftEncoderKind = Microsoft.ML.PromptLearning.Prompting.SoftEncoderKind;
 [assembly: LoadableClass(typeof(IRowMapper), typeof(PromptErnieTransformer), null, typeof(SignatureLoadRowMapper), "Prompt ERNIE", PromptErnieTransformer.LoaderSignature)]
 
 namespace Microsoft.ML.PromptLearning;
-
-/// <summary>
-/// How label scores are read from the masked language model: one kind per <see cref="Verbalizer"/> class, named in files
-/// and on the command line by <see cref="Verbalizer.KindName"/> (<c>soft</c>, <c>manual</c>, <c>maskedlm</c>).
-/// </summary>
-public enum PromptVerbalizerKind
-{
-    /// <summary>
-    /// WARP-style soft verbalizer (PaddleNLP's default for its few-shot apps): a hidden→label layer initialised from the label
-    /// words' rows of the MLM decoder, trained at the prompt learning rate.
-    /// </summary>
-    Soft = 0,
-    /// <summary><see cref="ManualVerbalizer"/>: the MLM's own logits for the label words (tokens averaged, several words per label averaged).</summary>
-    Manual = 1,
-    /// <summary>
-    /// <see cref="MaskedLMVerbalizer"/> (PaddleNLP's name): one [MASK] per token of equal-length label words; a label's score is
-    /// the product of its tokens' probabilities. Earlier spellings <c>PerCharacterMask</c> and <c>per-char</c> are still read.
-    /// </summary>
-    MaskedLM = 2,
-}
 
 /// <summary>
 /// Prompt-based few-shot text classification (PaddleNLP's prompt learning with ERNIE): each text is wrapped in a template
@@ -105,43 +87,21 @@ public sealed class PromptErnieTrainer : IEstimator<PromptErnieTransformer>
     internal AdditionalTrainingRows AdditionalRows { get; init; }
 
     /// <inheritdoc/>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        var label = InputColumns.CheckTrainingSchema(host, inputSchema, options);
-        return ScoreSchema.OutputShape(inputSchema, label, options.PredictedLabelColumnName, options.ScoreColumnName);
-    }
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => TrainerCore.OutputSchema(host, inputSchema, options);
 
     /// <summary>Trains the prompt model.</summary>
     public PromptErnieTransformer Fit(IDataView input)
     {
-        host.CheckValue(input, nameof(input));
-        GetOutputSchema(SchemaShape.Create(input.Schema));
-        var labelNames = InputColumns.LabelNames(input.Schema[options.LabelColumnName]);
-        var words = PromptSetup.OrderedLabelWords(host, options, labelNames);
-        var plm = TrainerCore.LoadPlm(host, options);
-        var template = PromptSetup.BuildTemplate(host, options, words, plm.Tokenizer);
-        var net = PromptSetup.CreateNet(plm.Model, plm.Tokenizer, template, words, options.Verbalizer);
-        var encoder = new PromptEncoder(template, plm.Tokenizer, options.MaxSequenceLength);
-        List<EncodedExample> train, validation = null;
-        (int Count, double MeanDroppedShare) truncation;
-        using (var ch = host.Start("Reading data"))
+        List<PromptSetup.LabelWordEntry> words = null;
+        var fitted = TrainerCore.Fit(host, options, input, AdditionalRows, "PromptErnie", labelNames => words = PromptSetup.OrderedLabelWords(host, options, labelNames), (plm, _) =>
         {
-            train = TrainerCore.ReadLabelled(host, ch, input, options, "training").Select(r => PromptSetup.Encode(encoder, r)).ToList();
-            truncation = TrainerCore.ReportTruncation(ch, train, options, "training");
-            TrainerCore.AddRows(ch, train, AdditionalRows, r => PromptSetup.Encode(encoder, r));
-            if (options.ValidationSet is not null)
-            {
-                TrainerCore.CheckValidationSchema(host, options.ValidationSet, options, labelNames.Length);
-                validation = TrainerCore.ReadLabelled(host, ch, options.ValidationSet, options, "validation").Select(r => PromptSetup.Encode(encoder, r)).ToList();
-            }
-            ch.Info($"template: {template}");
-        }
-        var prompt = (PromptClassifier)net;
-        var checkpointFiles = new Dictionary<string, string>(prompt.Verbalizer.ConfigFiles()) { [Template.ConfigFileName] = template.ToConfigText() };
-        var report = TrainerCore.Train(host, net, train, validation, TrainerCore.Settings(options, options.PromptLearningRate, plm.Tokenizer.PadId, checkpointFiles, AdditionalRows),
-            options.NumberOfThreads, "PromptErnie");
-        report = report with { TruncatedTrainingTexts = truncation.Count, MeanDroppedShare = truncation.MeanDroppedShare };
-        return new PromptErnieTransformer(host, prompt, plm.Tokenizer, ScoringSettings.From(options, labelNames), report);
+            var template = PromptSetup.BuildTemplate(host, options, words, plm.Tokenizer);
+            var net = PromptSetup.CreateNet(plm.Model, plm.Tokenizer, template, words, options.Verbalizer);
+            var checkpointFiles = new Dictionary<string, string>(net.Verbalizer.ConfigFiles()) { [Template.ConfigFileName] = template.ToConfigText() };
+            return new TrainingSetup(net, new PromptInputEncoder(new PromptEncoder(template, plm.Tokenizer, options.MaxSequenceLength)),
+                options.PromptLearningRate, checkpointFiles, $"template: {template}");
+        });
+        return new PromptErnieTransformer(host, (PromptClassifier)fitted.Net, fitted.Tokenizer, fitted.Settings, fitted.Report);
     }
 }
 
@@ -164,14 +124,13 @@ public sealed class PromptErnieTransformer : ErnieClassifierTransformerBase
 
     private const string ConfigFolder = "Prompt/";
 
-    private readonly PromptEncoder encoder;
     private readonly PromptClassifier prompt;
 
     internal PromptErnieTransformer(IHostEnvironment env, PromptClassifier net, ErnieTokenizer tokenizer, ScoringSettings settings, TrainingReport report)
-        : base(env.Register(nameof(PromptErnieTransformer)), net, tokenizer, settings, report)
+        : base(env.Register(nameof(PromptErnieTransformer)), net, tokenizer,
+            new PromptInputEncoder(new PromptEncoder(net.Template, tokenizer, settings.MaxSequenceLength)), settings, report)
     {
         prompt = net;
-        encoder = new PromptEncoder(Template, tokenizer, settings.MaxSequenceLength);
     }
 
     /// <summary>The template in use (PaddleNLP syntax via <c>ToString()</c>).</summary>
@@ -180,8 +139,9 @@ public sealed class PromptErnieTransformer : ErnieClassifierTransformerBase
     /// <summary>The verbalizer kind.</summary>
     public PromptVerbalizerKind Verbalizer => prompt.Verbalizer.Kind;
 
-    private protected override EncodedExample Encode(string text, string textPair) => PromptSetup.Encode(encoder, new TextRow(text, textPair, -1));
+    private protected override OnnxClassifierHead CreateOnnxHead() => new PromptOnnxHead((PromptClassifier)Net);
 
+    /// <summary>Writes the model into an ML.NET model zip (called by <c>mlContext.Model.Save</c>).</summary>
     public override void SaveModel(ModelSaveContext ctx)
     {
         Host.CheckValue(ctx, nameof(ctx));
