@@ -98,8 +98,8 @@ public sealed class PromptErnieTrainer : IEstimator<PromptErnieTransformer>
             var template = PromptSetup.BuildTemplate(host, options, words, plm.Tokenizer);
             var net = PromptSetup.CreateNet(plm.Model, plm.Tokenizer, template, words, options.Verbalizer);
             var checkpointFiles = new Dictionary<string, string>(net.Verbalizer.ConfigFiles()) { [Template.ConfigFileName] = template.ToConfigText() };
-            return new TrainingSetup(net, new PromptInputEncoder(new PromptEncoder(template, plm.Tokenizer, options.MaxSequenceLength)),
-                options.PromptLearningRate, checkpointFiles, $"template: {template}");
+            return new TrainingSetup(net, new PromptInputEncoder(new PromptEncoder(template, plm.Tokenizer, options.MaxSequenceLength)), options.PromptLearningRate,
+                checkpointFiles, $"template: {template}");
         });
         return new PromptErnieTransformer(host, (PromptClassifier)fitted.Net, fitted.Tokenizer, fitted.Settings, fitted.Report);
     }
@@ -127,8 +127,8 @@ public sealed class PromptErnieTransformer : ErnieClassifierTransformerBase
     private readonly PromptClassifier prompt;
 
     internal PromptErnieTransformer(IHostEnvironment env, PromptClassifier net, ErnieTokenizer tokenizer, ScoringSettings settings, TrainingReport report)
-        : base(env.Register(nameof(PromptErnieTransformer)), net, tokenizer,
-            new PromptInputEncoder(new PromptEncoder(net.Template, tokenizer, settings.MaxSequenceLength)), settings, report)
+        : base(env.Register(nameof(PromptErnieTransformer)), net, tokenizer, new PromptInputEncoder(new PromptEncoder(net.Template, tokenizer, settings.MaxSequenceLength)),
+            settings, report)
     {
         prompt = net;
     }

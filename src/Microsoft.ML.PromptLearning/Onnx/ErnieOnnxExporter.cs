@@ -58,5 +58,4 @@ internal static class ErnieOnnxExporter
             $"ERNIE {head.Kind} text classifier ({c.NumHiddenLayers} layers, hidden {c.HiddenSize}, {net.ClassCount} classes, {options.Precision}). " +
             $"Inputs: int64 [batch, sequence] token ids from the vocabulary in the metadata; output '{ProbabilitiesName}' [batch, classes].");
     }
-
 }
