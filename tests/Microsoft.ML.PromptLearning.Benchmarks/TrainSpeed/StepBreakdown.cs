@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.PromptLearning.Prompting;
 using Microsoft.ML.PromptLearning.Training;
 using static TorchSharp.torch;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.PromptLearning.Data;
 using Microsoft.ML.PromptLearning.Ernie;
 using Microsoft.ML.PromptLearning.Training;

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.PromptLearning.Data;
 using Microsoft.ML.PromptLearning.Ernie;
 using Microsoft.ML.PromptLearning.MLNet;
@@ -26,7 +27,7 @@ internal sealed class TrainSpeedSetup : IDisposable
 
     public string Checkpoint { get; }
     public FewShotDataFolder Data { get; private init; }
-    public PromptEncoder Encoder { get; private init; }
+    public PromptInputEncoder Encoder { get; private init; }
     public ErnieConfig Config { get; private init; }
     public ErnieTokenizer Tokenizer { get; private init; }
     public Template Template { get; private init; }
@@ -82,7 +83,7 @@ internal sealed class TrainSpeedSetup : IDisposable
         var tokenizer = ErnieTokenizer.FromVocabFile(Path.Combine(checkpoint, "vocab.txt"));
         var template = Template.FromPrompt(prompt);
         var words = data.Labels.Select(l => new PromptSetup.LabelWordEntry(l, data.LabelWords[l])).ToList();
-        var encoder = new PromptEncoder(template, tokenizer, maxLength);
+        var encoder = new PromptInputEncoder(new PromptEncoder(template, tokenizer, maxLength));
         var examples = Encode(data, trainFile, encoder);
         var settings = new TrainingSettings
         {
@@ -100,10 +101,10 @@ internal sealed class TrainSpeedSetup : IDisposable
     /// <summary>Encodes the labelled rows of <paramref name="fileName"/> in the data folder with the template.</summary>
     public List<EncodedExample> Encode(string fileName) => Encode(Data, fileName, Encoder);
 
-    private static List<EncodedExample> Encode(FewShotDataFolder data, string fileName, PromptEncoder encoder)
+    private static List<EncodedExample> Encode(FewShotDataFolder data, string fileName, PromptInputEncoder encoder)
     {
         var labelIndex = data.Labels.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => x.i);
-        return data.ReadLabeled(fileName).Select(r => PromptSetup.Encode(encoder, new TextRow(r.Text, null, labelIndex[r.Label]))).ToList();
+        return data.ReadLabeled(fileName).Select(r => encoder.Encode(r.Text, null, labelIndex[r.Label])).ToList();
     }
 
     /// <summary>

@@ -1,4 +1,6 @@
+using Microsoft.ML.PromptLearning.Inference;
 using System.Diagnostics;
+using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Microsoft.ML.PromptLearning.Ernie;
@@ -50,7 +52,7 @@ internal static class OnnxTestModels
         {
             VocabSize = tokenizer.VocabSize + 3, HiddenSize = 48, NumHiddenLayers = 2, NumAttentionHeads = 3, IntermediateSize = 96,
             HiddenAct = activation, TieWordEmbeddings = tieWordEmbeddings, UseTaskId = useTaskId, MaxPositionEmbeddings = 64,
-            TypeVocabSize = 2, LayerNormEps = 1e-12, ModelType = useTaskId ? "ernie" : "bert",
+            TypeVocabSize = 2, LayerNormEps = 1e-12, ModelType = useTaskId ? ErnieModelType.Ernie : ErnieModelType.Bert,
         };
         var plm = new ErnieForMaskedLM(config);
         using (no_grad())
@@ -76,16 +78,17 @@ internal static class OnnxTestModels
     }
 
     public static List<EncodedExample> Encode(ErnieTokenizer tokenizer, IEnumerable<string> texts, int maxLength = 32) =>
-        texts.Select(t => ErnieTextClassificationTransformer.EncodeRow(tokenizer, new TextRow(t, null, -1), maxLength)).ToList();
+        texts.Select(t => new TextPairInputEncoder(tokenizer, maxLength).Encode(t, null)).ToList();
 
     /// <summary>TorchSharp's probabilities, scored in batches of 3 (different padding from the ONNX call).</summary>
     public static float[][] TorchProbabilities(ClassifierNet net, IReadOnlyList<EncodedExample> examples, int padId) =>
-        ClassifierTrainingLoop.PredictProbabilities(net, examples, 3, CPU, padId);
+        TorchScoring.PredictProbabilities(net, examples, 3, CPU, padId);
 
-    /// <summary>Exports to bytes.</summary>
+    /// <summary>Exports to bytes (with the fine-tune head unless <paramref name="head"/> is given).</summary>
     public static byte[] Export(ClassifierNet net, ErnieTokenizer tokenizer, OnnxPrecision precision = OnnxPrecision.Float32,
-        OnnxInt8Kernel kernel = OnnxInt8Kernel.MatMulInteger, string[] labels = null) =>
-        ErnieOnnxExporter.ExportToBytes(net, tokenizer, Settings(labels ?? Labels), new OnnxExportOptions { Precision = precision, Int8Kernel = kernel });
+        OnnxInt8Kernel kernel = OnnxInt8Kernel.MatMulInteger, string[] labels = null, OnnxClassifierHead head = null) =>
+        ErnieOnnxExporter.Build(net, head ?? new FineTuneOnnxHead((FineTuneClassifier)net), tokenizer, Settings(labels ?? Labels),
+            new OnnxExportOptions { Precision = precision, Int8Kernel = kernel }).ToByteArray();
 
     /// <summary>Runs the model with ONNX Runtime directly on all examples as one padded batch (no predictor code involved).</summary>
     public static float[][] OrtProbabilities(byte[] model, IReadOnlyList<EncodedExample> examples, int padId)
