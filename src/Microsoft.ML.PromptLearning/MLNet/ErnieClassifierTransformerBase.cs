@@ -15,11 +15,19 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.PromptLearning;
 
 /// <summary>
-/// A fitted classifier made of one ERNIE network (the prompt model or the fine-tune baseline): scores with TorchSharp and
-/// persists its configuration, vocabulary and weights inside an ordinary ML.NET model zip.
+/// A fitted classifier made of one ERNIE network (the prompt model or the fine-tune baseline): scores with TorchSharp or
+/// with an ONNX Runtime session built in memory from the same weights (<see cref="ScoringEngine"/>), and persists its
+/// configuration, vocabulary, weights and scoring choice inside an ordinary ML.NET model zip.
 /// </summary>
 public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
 {
+    private const string ScoringFile = "Scoring.json";
+    private readonly object scoringLock = new();
+    private readonly List<OnnxRuntimeSession> retiredSessions = new();
+    private ScoringEngine engine;
+    private ScoringPrecision precision;
+    private OnnxRuntimeSession session;
+
     private protected ErnieClassifierTransformerBase(IHost host, ClassifierNet net, ErnieTokenizer tokenizer, InputEncoder encoder, ScoringSettings settings, TrainingReport report)
         : base(host, settings)
     {
@@ -30,6 +38,63 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
         Device = HostDevice.Pick(host);
         Net.to(Device);
         Net.eval();
+        engine = settings.Engine;
+        precision = settings.Precision;
+    }
+
+    /// <summary>
+    /// What <c>Transform</c>, <c>PredictionEngine</c> and <see cref="ClassifierTransformerBase.PredictProbabilities"/> score with;
+    /// saved with the model. <see cref="ScoringEngine.OnnxRuntime"/> builds its session from the current weights on the
+    /// next scoring call (in memory, no file).
+    /// </summary>
+    public ScoringEngine ScoringEngine
+    {
+        get => engine;
+        set { lock (scoringLock) { if (engine != value) { engine = value; RetireSession(); } } }
+    }
+
+    /// <summary>Precision of <see cref="ScoringEngine.OnnxRuntime"/> scoring; <see cref="ScoringPrecision.Int8"/> needs that engine. Saved with the model.</summary>
+    public ScoringPrecision ScoringPrecision
+    {
+        get => precision;
+        set { lock (scoringLock) { if (precision != value) { precision = value; RetireSession(); } } }
+    }
+
+    /// <summary>
+    /// Share of the validation rows whose predicted class int8 scoring keeps (against float32 TorchSharp), measured when the
+    /// model was trained with <see cref="ScoringPrecision.Int8"/> and a validation set; NaN otherwise.
+    /// </summary>
+    public double Int8ValidationAgreement { get; private set; } = double.NaN;
+
+    /// <summary>The ONNX Runtime session for the current precision, made on first use; scoring threads never see it disposed.</summary>
+    private OnnxRuntimeSession OnnxSession()
+    {
+        lock (scoringLock)
+        {
+            if (precision == ScoringPrecision.Int8 && engine != ScoringEngine.OnnxRuntime)
+                throw Host.Except("Int8 scoring runs on ONNX Runtime: set ScoringEngine = ScoringEngine.OnnxRuntime (or ScoringPrecision = Float32).");
+            return session ??= new OnnxRuntimeSession(o => Google.Protobuf.MessageExtensions.ToByteArray(BuildOnnx(o)), precision, Settings.EvalBatchSize, Device);
+        }
+    }
+
+    private void RetireSession()
+    {
+        if (session is not null) retiredSessions.Add(session);   // disposed with the model: another thread may still be scoring with it
+        session = null;
+    }
+
+    /// <summary>
+    /// Measures <see cref="Int8ValidationAgreement"/> on <paramref name="validation"/> when this model scores in int8: the
+    /// predicted classes of the int8 session against float32 TorchSharp.
+    /// </summary>
+    internal void MeasureInt8Agreement(IReadOnlyList<EncodedExample> validation)
+    {
+        if (precision != ScoringPrecision.Int8 || validation is not { Count: > 0 }) return;
+        var exact = TorchScoring.PredictProbabilities(Net, validation, Settings.EvalBatchSize, Device, Tokenizer.PadId);
+        var int8 = OnnxSession().Run(validation);
+        Int8ValidationAgreement = (double)exact.Where((p, i) => Probabilities.ArgMax(p) == Probabilities.ArgMax(int8[i])).Count() / validation.Count;
+        using var ch = Host.Start("Int8 scoring");
+        ch.Info($"int8 ONNX Runtime scoring keeps the float32 prediction of {Int8ValidationAgreement:P2} of the {validation.Count} validation rows");
     }
 
     internal ClassifierNet Net { get; }
@@ -41,8 +106,14 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
     /// <summary>How training went (steps, best validation accuracy, time, samples/s); null for a model loaded from a zip.</summary>
     public TrainingReport TrainingReport { get; }
 
-    internal override float[][] Score(IReadOnlyList<TextRow> rows) =>
-        rows.Count == 0 ? [] : TorchScoring.PredictProbabilities(Net, rows.Select(r => Encoder.Encode(r)).ToList(), Settings.EvalBatchSize, Device, Tokenizer.PadId);
+    internal override float[][] Score(IReadOnlyList<TextRow> rows)
+    {
+        if (rows.Count == 0) return [];
+        var examples = rows.Select(r => Encoder.Encode(r)).ToList();
+        return engine == ScoringEngine.OnnxRuntime || precision == ScoringPrecision.Int8
+            ? OnnxSession().Run(examples)
+            : TorchScoring.PredictProbabilities(Net, examples, Settings.EvalBatchSize, Device, Tokenizer.PadId);
+    }
 
     /// <summary>The ONNX head that reproduces this model's network on top of the exported encoder (the one ONNX extension point of a model kind).</summary>
     private protected abstract OnnxClassifierHead CreateOnnxHead();
@@ -50,8 +121,17 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
     /// <summary>The ONNX model of this classifier (see <see cref="OnnxExport"/>).</summary>
     internal ModelProto BuildOnnx(OnnxExportOptions options) => ErnieOnnxExporter.Build(Net, CreateOnnxHead(), Tokenizer, Settings, options);
 
-    /// <summary>Releases the native tensors of the model.</summary>
-    public override void Dispose() => Net.Dispose();
+    /// <summary>Releases the native tensors of the model and its ONNX Runtime sessions.</summary>
+    public override void Dispose()
+    {
+        lock (scoringLock)
+        {
+            RetireSession();
+            foreach (var s in retiredSessions) s.Dispose();
+            retiredSessions.Clear();
+        }
+        Net.Dispose();
+    }
 
     // ---- persistence --------------------------------------------------------------------------------------------
 
@@ -69,6 +149,8 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
         ctx.SaveBinaryStream("Plm/vocab.txt", w => w.Write(Encoding.UTF8.GetBytes(Tokenizer.VocabText)));
         var state = Net.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
         ctx.SaveBinaryStream("Weights.safetensors", w => SafeTensors.Save(w.BaseStream, state));
+        var scoring = new JsonObject { ["engine"] = engine.ToString(), ["precision"] = precision.ToString() };
+        ctx.SaveBinaryStream(ScoringFile, w => w.Write(Encoding.UTF8.GetBytes(scoring.ToJsonString())));
     }
 
     internal sealed record CommonState(ScoringSettings Settings, ErnieConfig Config, ErnieTokenizer Tokenizer);
@@ -85,12 +167,31 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
             EvalBatchSize = ctx.Reader.ReadInt32(),
             LabelNames = Enumerable.Range(0, ctx.Reader.ReadInt32()).Select(_ => ctx.LoadString()).ToArray(),
         };
+        settings = LoadScoring(env, ctx, settings);
         byte[] configBytes = null, vocabBytes = null;
         if (!ctx.TryLoadBinaryStream("Plm/config.json", r => configBytes = r.ReadBytes((int)r.BaseStream.Length)) ||
             !ctx.TryLoadBinaryStream("Plm/vocab.txt", r => vocabBytes = r.ReadBytes((int)r.BaseStream.Length)))
             throw env.ExceptDecode("The model zip lacks the language model's config.json or vocab.txt; it is damaged or not a model of this package.");
         var config = ErnieConfig.FromJson((JsonObject)JsonNode.Parse(configBytes));
         return new CommonState(settings, config, ErnieTokenizer.FromVocabText(Encoding.UTF8.GetString(vocabBytes)));
+    }
+
+    /// <summary>The scoring choice saved with the model; zips written before it existed score with TorchSharp.</summary>
+    private static ScoringSettings LoadScoring(IHostEnvironment env, ModelLoadContext ctx, ScoringSettings settings)
+    {
+        byte[] bytes = null;
+        if (!ctx.TryLoadBinaryStream(ScoringFile, r => bytes = r.ReadBytes((int)r.BaseStream.Length))) return settings;
+        try
+        {
+            var json = JsonNode.Parse(bytes)?.AsObject() ?? throw new InvalidDataException("it is empty");
+            var e = Enum.Parse<ScoringEngine>(json["engine"]?.GetValue<string>() ?? throw new InvalidDataException("it has no engine"));
+            var p = Enum.Parse<ScoringPrecision>(json["precision"]?.GetValue<string>() ?? throw new InvalidDataException("it has no precision"));
+            return settings with { Engine = e, Precision = p };
+        }
+        catch (Exception x) when (x is System.Text.Json.JsonException or InvalidDataException or ArgumentException or InvalidOperationException)
+        {
+            throw env.ExceptDecode($"{ScoringFile} in the model zip is damaged ({x.Message}); it should name the engine ({string.Join(", ", Enum.GetNames<ScoringEngine>())}) and precision ({string.Join(", ", Enum.GetNames<ScoringPrecision>())}).");
+        }
     }
 
     internal static void LoadWeights(IHostEnvironment env, ModelLoadContext ctx, ClassifierNet net)

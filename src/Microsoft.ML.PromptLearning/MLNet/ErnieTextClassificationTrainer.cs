@@ -72,7 +72,9 @@ public sealed class ErnieTextClassificationTrainer : IEstimator<ErnieTextClassif
                 options.Pooling != FineTunePooling.Auto ? $"pooling: {pooling}"
                     : $"pooling: {pooling} (Auto: the checkpoint {(plm.HasPooler ? "has pretrained pooler weights" : "has no pooler weights, so its pooler would be random")})");
         });
-        return new ErnieTextClassificationTransformer(host, (FineTuneClassifier)fitted.Net, fitted.Tokenizer, fitted.Settings, fitted.Report);
+        var model = new ErnieTextClassificationTransformer(host, (FineTuneClassifier)fitted.Net, fitted.Tokenizer, fitted.Settings, fitted.Report);
+        model.MeasureInt8Agreement(fitted.Validation);
+        return model;
     }
 }
 

@@ -87,8 +87,22 @@ public abstract class ErnieTrainerOptionsBase
     /// <summary>Weight of the RGL term.</summary>
     public double AlphaRgl = 0.5;
 
-    /// <summary>TorchSharp intra-op threads (0 = leave the default).</summary>
+    /// <summary>TorchSharp intra-op threads (0 = leave the default); ONNX Runtime scoring uses as many.</summary>
     public int NumberOfThreads;
+
+    /// <summary>
+    /// What the fitted model scores with in <c>Transform</c> and <c>PredictionEngine</c> (default TorchSharp; changeable on the
+    /// fitted transformer and saved with it). <see cref="ScoringEngine.OnnxRuntime"/> runs an ONNX Runtime session built in
+    /// memory from the trained weights, with the same predictions in <see cref="ScoringPrecision.Float32"/>.
+    /// </summary>
+    public ScoringEngine ScoringEngine = ScoringEngine.TorchSharp;
+
+    /// <summary>
+    /// Precision of <see cref="ScoringEngine.OnnxRuntime"/> scoring. <see cref="ScoringPrecision.Int8"/> (needs the ONNX Runtime
+    /// engine) is faster but changes a few predictions; with a <see cref="ValidationSet"/> the fitted model reports the share
+    /// of validation predictions that int8 keeps (<see cref="ErnieClassifierTransformerBase.Int8ValidationAgreement"/>).
+    /// </summary>
+    public ScoringPrecision ScoringPrecision = ScoringPrecision.Float32;
 
     /// <summary>
     /// Folder for <c>checkpoint-N</c> folders (weights, best weights, optimizer moments, trainer state, template and verbalizer

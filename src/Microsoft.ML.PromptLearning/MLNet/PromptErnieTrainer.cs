@@ -101,7 +101,9 @@ public sealed class PromptErnieTrainer : IEstimator<PromptErnieTransformer>
             return new TrainingSetup(net, new PromptInputEncoder(new PromptEncoder(template, plm.Tokenizer, options.MaxSequenceLength)), options.PromptLearningRate,
                 checkpointFiles, $"template: {template}");
         });
-        return new PromptErnieTransformer(host, (PromptClassifier)fitted.Net, fitted.Tokenizer, fitted.Settings, fitted.Report);
+        var model = new PromptErnieTransformer(host, (PromptClassifier)fitted.Net, fitted.Tokenizer, fitted.Settings, fitted.Report);
+        model.MeasureInt8Agreement(fitted.Validation);
+        return model;
     }
 }
 

@@ -15,8 +15,8 @@ namespace Microsoft.ML.PromptLearning.MLNet;
 /// </summary>
 internal sealed record TrainingSetup(ClassifierNet Net, InputEncoder Encoder, double HeadLearningRate, IReadOnlyDictionary<string, string> CheckpointFiles, string Description);
 
-/// <summary>A trained network with what its transformer needs.</summary>
-internal sealed record FittedNet(ClassifierNet Net, ErnieTokenizer Tokenizer, ScoringSettings Settings, TrainingReport Report);
+/// <summary>A trained network with what its transformer needs, and the encoded validation rows (null without a validation set), on which an int8 scorer reports its agreement.</summary>
+internal sealed record FittedNet(ClassifierNet Net, ErnieTokenizer Tokenizer, ScoringSettings Settings, TrainingReport Report, IReadOnlyList<EncodedExample> Validation);
 
 /// <summary>The steps both trainers share: check options, load the language model, read the data, run the loop.</summary>
 internal static class TrainerCore
@@ -51,7 +51,7 @@ internal static class TrainerCore
         }
         var report = Train(host, s.Net, train, validation, Settings(o, s.HeadLearningRate, plm.Tokenizer.PadId, s.CheckpointFiles, additional), o.NumberOfThreads, name);
         report = report with { TruncatedTrainingTexts = truncation.Count, MeanDroppedShare = truncation.MeanDroppedShare };
-        return new FittedNet(s.Net, plm.Tokenizer, ScoringSettings(o, labelNames), report);
+        return new FittedNet(s.Net, plm.Tokenizer, ScoringSettings(o, labelNames), report, validation);
     }
 
     /// <summary>A trainer's output schema: the input's columns (checked for the label and text columns) plus PredictedLabel and Score.</summary>
@@ -66,13 +66,15 @@ internal static class TrainerCore
     {
         TextColumn = o.TextColumnName, TextPairColumn = string.IsNullOrEmpty(o.TextPairColumnName) ? null : o.TextPairColumnName,
         ScoreColumn = o.ScoreColumnName, PredictedLabelColumn = o.PredictedLabelColumnName, LabelNames = labelNames,
-        MaxSequenceLength = o.MaxSequenceLength, EvalBatchSize = o.EvalBatchSize,
+        MaxSequenceLength = o.MaxSequenceLength, EvalBatchSize = o.EvalBatchSize, Engine = o.ScoringEngine, Precision = o.ScoringPrecision,
     };
 
     public static void CheckOptions(IHost host, ErnieTrainerOptionsBase o)
     {
         host.CheckUserArg(o.BatchSize > 0, nameof(o.BatchSize), "must be positive");
         host.CheckUserArg(o.EvalBatchSize > 0, nameof(o.EvalBatchSize), "must be positive");
+        host.CheckUserArg(o.ScoringPrecision != ScoringPrecision.Int8 || o.ScoringEngine == ScoringEngine.OnnxRuntime, nameof(o.ScoringPrecision),
+            "Int8 scoring runs on ONNX Runtime: set ScoringEngine = ScoringEngine.OnnxRuntime too (or keep ScoringPrecision = Float32)");
         host.CheckUserArg(o.MaxSequenceLength >= 8, nameof(o.MaxSequenceLength), "must be at least 8");
         host.CheckUserArg(o.LearningRate > 0, nameof(o.LearningRate), "must be positive");
         host.CheckUserArg(o.MaxSteps >= 0 || o.NumberOfEpochs >= 0, nameof(o.NumberOfEpochs), "must not be negative");

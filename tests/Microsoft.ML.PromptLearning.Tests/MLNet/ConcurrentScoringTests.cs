@@ -6,7 +6,7 @@ namespace Microsoft.ML.PromptLearning.Tests.MLNet;
 /// <summary>
 /// One fitted transformer shared by many threads: <c>Transform</c> on separate views, one <c>PredictionEngine</c> per thread
 /// (as ML.NET prescribes: an engine itself is not thread-safe) and <c>PredictProbabilities</c> give exactly the
-/// single-thread scores.
+/// single-thread scores, with TorchSharp and with the ONNX Runtime engine.
 /// </summary>
 public class ConcurrentScoringTests
 {
@@ -16,8 +16,10 @@ public class ConcurrentScoringTests
         public uint PredictedLabel { get; set; }
     }
 
-    [Fact]
-    public void ThreadsSharingOneModelGetTheSingleThreadScores()
+    [Theory]
+    [InlineData(ScoringEngine.TorchSharp)]
+    [InlineData(ScoringEngine.OnnxRuntime)]
+    public void ThreadsSharingOneModelGetTheSingleThreadScores(ScoringEngine scoringEngine)
     {
         var ml = new MLContext(seed: 1);
         var rows = TinyTask.Rows(12, seed: 21);
@@ -28,9 +30,15 @@ public class ConcurrentScoringTests
             LabelWords = new Dictionary<string, string[]> { ["教育"] = ["教育"], ["经济"] = ["经济"], ["体育"] = ["体育"] }, LoggingSteps = 0, Seed = 3,
         };
         using var prompt = ml.MulticlassClassification.Trainers.PromptErnie(options).Fit(train);
+        prompt.ScoringEngine = scoringEngine;   // the ONNX Runtime session is built by whichever thread scores first
         var model = keyMap.Append(prompt);
         var texts = rows.Select(r => r.Text).ToList();
-        var expected = prompt.PredictProbabilities(texts);
+        float[][] expected;
+        using (var reference = ml.MulticlassClassification.Trainers.PromptErnie(options).Fit(train))
+        {
+            reference.ScoringEngine = scoringEngine;
+            expected = reference.PredictProbabilities(texts);   // a twin model, so the shared one's session starts under contention
+        }
 
         var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
         var threads = Enumerable.Range(0, 6).Select(k => new Thread(() =>

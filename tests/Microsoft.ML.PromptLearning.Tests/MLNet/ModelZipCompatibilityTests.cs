@@ -27,5 +27,8 @@ public class ModelZipCompatibilityTests
         var last = ((TransformerChain<ITransformer>)model).LastTransformer;
         if (name == "finetune") Assert.Equal(FineTunePooling.Pooler, Assert.IsType<ErnieTextClassificationTransformer>(last).Pooling);   // the only head that format knew
         else Assert.IsType<PromptErnieTransformer>(last);
+        // Zips from before the scoring choice existed score with TorchSharp in float32.
+        Assert.Equal(ScoringEngine.TorchSharp, ((ErnieClassifierTransformerBase)last).ScoringEngine);
+        Assert.Equal(ScoringPrecision.Float32, ((ErnieClassifierTransformerBase)last).ScoringPrecision);
     }
 }
