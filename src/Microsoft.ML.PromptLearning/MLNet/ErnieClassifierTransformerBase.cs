@@ -23,10 +23,7 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
 {
     private const string ScoringFile = "Scoring.json";
     private readonly object scoringLock = new();
-    private readonly List<OnnxRuntimeSession> retiredSessions = new();
-    private ScoringEngine engine;
-    private ScoringPrecision precision;
-    private OnnxRuntimeSession session;
+    private readonly Dictionary<ScoringPrecision, OnnxRuntimeSession> sessions = new();   // one per precision, made on first use
 
     private protected ErnieClassifierTransformerBase(IHost host, ClassifierNet net, ErnieTokenizer tokenizer, InputEncoder encoder, ScoringSettings settings, TrainingReport report)
         : base(host, settings)
@@ -38,27 +35,19 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
         Device = HostDevice.Pick(host);
         Net.to(Device);
         Net.eval();
-        engine = settings.Engine;
-        precision = settings.Precision;
+        ScoringEngine = settings.Engine;
+        ScoringPrecision = settings.Precision;
     }
 
     /// <summary>
     /// What <c>Transform</c>, <c>PredictionEngine</c> and <see cref="ClassifierTransformerBase.PredictProbabilities"/> score with;
-    /// saved with the model. <see cref="ScoringEngine.OnnxRuntime"/> builds its session from the current weights on the
-    /// next scoring call (in memory, no file).
+    /// saved with the model. <see cref="ScoringEngine.OnnxRuntime"/> builds its session from the weights on the first scoring
+    /// call that needs it (in memory, no file) and keeps it, one per precision, until the model is disposed.
     /// </summary>
-    public ScoringEngine ScoringEngine
-    {
-        get => engine;
-        set { lock (scoringLock) { if (engine != value) { engine = value; RetireSession(); } } }
-    }
+    public ScoringEngine ScoringEngine { get; set; }
 
     /// <summary>Precision of <see cref="ScoringEngine.OnnxRuntime"/> scoring; <see cref="ScoringPrecision.Int8"/> needs that engine. Saved with the model.</summary>
-    public ScoringPrecision ScoringPrecision
-    {
-        get => precision;
-        set { lock (scoringLock) { if (precision != value) { precision = value; RetireSession(); } } }
-    }
+    public ScoringPrecision ScoringPrecision { get; set; }
 
     /// <summary>
     /// Share of the validation rows whose predicted class int8 scoring keeps (against float32 TorchSharp), measured when the
@@ -66,21 +55,18 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
     /// </summary>
     public double Int8ValidationAgreement { get; private set; } = double.NaN;
 
-    /// <summary>The ONNX Runtime session for the current precision, made on first use; scoring threads never see it disposed.</summary>
-    private OnnxRuntimeSession OnnxSession()
+    /// <summary>
+    /// The ONNX Runtime session of <paramref name="p"/>, made on first use. The weights of a fitted model do not change, so a
+    /// session stays valid (and is never disposed under a thread that scores with it) until the model is disposed.
+    /// </summary>
+    private OnnxRuntimeSession OnnxSession(ScoringPrecision p)
     {
         lock (scoringLock)
         {
-            if (precision == ScoringPrecision.Int8 && engine != ScoringEngine.OnnxRuntime)
-                throw Host.Except("Int8 scoring runs on ONNX Runtime: set ScoringEngine = ScoringEngine.OnnxRuntime (or ScoringPrecision = Float32).");
-            return session ??= new OnnxRuntimeSession(o => Google.Protobuf.MessageExtensions.ToByteArray(BuildOnnx(o)), precision, Settings.EvalBatchSize, Device);
+            if (!sessions.TryGetValue(p, out var s))
+                sessions[p] = s = new OnnxRuntimeSession(o => Google.Protobuf.MessageExtensions.ToByteArray(BuildOnnx(o)), p, Settings.EvalBatchSize, Device);
+            return s;
         }
-    }
-
-    private void RetireSession()
-    {
-        if (session is not null) retiredSessions.Add(session);   // disposed with the model: another thread may still be scoring with it
-        session = null;
     }
 
     /// <summary>
@@ -89,9 +75,9 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
     /// </summary>
     internal void MeasureInt8Agreement(IReadOnlyList<EncodedExample> validation)
     {
-        if (precision != ScoringPrecision.Int8 || validation is not { Count: > 0 }) return;
+        if (ScoringPrecision != ScoringPrecision.Int8 || validation is not { Count: > 0 }) return;
         var exact = TorchScoring.PredictProbabilities(Net, validation, Settings.EvalBatchSize, Device, Tokenizer.PadId);
-        var int8 = OnnxSession().Run(validation);
+        var int8 = OnnxSession(ScoringPrecision.Int8).Run(validation);
         Int8ValidationAgreement = (double)exact.Where((p, i) => Probabilities.ArgMax(p) == Probabilities.ArgMax(int8[i])).Count() / validation.Count;
         using var ch = Host.Start("Int8 scoring");
         ch.Info($"int8 ONNX Runtime scoring keeps the float32 prediction of {Int8ValidationAgreement:P2} of the {validation.Count} validation rows");
@@ -109,9 +95,12 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
     internal override float[][] Score(IReadOnlyList<TextRow> rows)
     {
         if (rows.Count == 0) return [];
+        var (e, p) = (ScoringEngine, ScoringPrecision);   // one consistent choice even if another thread changes it meanwhile
+        if (p == ScoringPrecision.Int8 && e != ScoringEngine.OnnxRuntime)
+            throw Host.Except("Int8 scoring runs on ONNX Runtime: set ScoringEngine = ScoringEngine.OnnxRuntime (or ScoringPrecision = Float32).");
         var examples = rows.Select(r => Encoder.Encode(r)).ToList();
-        return engine == ScoringEngine.OnnxRuntime || precision == ScoringPrecision.Int8
-            ? OnnxSession().Run(examples)
+        return e == ScoringEngine.OnnxRuntime
+            ? OnnxSession(p).Run(examples)
             : TorchScoring.PredictProbabilities(Net, examples, Settings.EvalBatchSize, Device, Tokenizer.PadId);
     }
 
@@ -126,9 +115,8 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
     {
         lock (scoringLock)
         {
-            RetireSession();
-            foreach (var s in retiredSessions) s.Dispose();
-            retiredSessions.Clear();
+            foreach (var s in sessions.Values) s.Dispose();
+            sessions.Clear();
         }
         Net.Dispose();
     }
@@ -149,7 +137,7 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
         ctx.SaveBinaryStream("Plm/vocab.txt", w => w.Write(Encoding.UTF8.GetBytes(Tokenizer.VocabText)));
         var state = Net.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
         ctx.SaveBinaryStream("Weights.safetensors", w => SafeTensors.Save(w.BaseStream, state));
-        var scoring = new JsonObject { ["engine"] = engine.ToString(), ["precision"] = precision.ToString() };
+        var scoring = new JsonObject { ["engine"] = ScoringEngine.ToString(), ["precision"] = ScoringPrecision.ToString() };
         ctx.SaveBinaryStream(ScoringFile, w => w.Write(Encoding.UTF8.GetBytes(scoring.ToJsonString())));
     }
 

@@ -71,8 +71,8 @@ internal sealed class Bf16Command : System.CommandLine.Command
         foreach (var shape in parsed.GetValue(shapes).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             bool bundled = shape switch { "bundled" => true, "base" => false, _ => throw new ArgumentException($"Unknown shape '{shape}' (bundled, base).") };
-            using var setup = TrainSpeedSetup.Create(Path.Combine(RepoPaths.Root, "src", "Microsoft.ML.PromptLearning.Models.ChineseMini", "model"), bundled ? null : ErnieConfig.Ernie3Base(),
-                Path.Combine(RepoPaths.Root, "..", "shared", "data", "vocab", "ernie-3.0-base-zh", "vocab.txt"), data, parsed.GetValue(trainFile), parsed.GetValue(prompt),
+            using var setup = TrainSpeedSetup.Create(RepoPaths.BundledModel, bundled ? null : ErnieConfig.Ernie3Base(),
+                RandomCheckpoint.Ernie3BaseVocabulary, data, parsed.GetValue(trainFile), parsed.GetValue(prompt),
                 parsed.GetValue(batch), bundled ? parsed.GetValue(steps) : parsed.GetValue(baseSteps), 128, parsed.GetValue(seed), parsed.GetValue(lr), parsed.GetValue(headLr));
             var test = setup.Encode(parsed.GetValue(testFile));
             if (!bundled) test = test.Take(parsed.GetValue(baseTexts)).ToList();

@@ -39,7 +39,7 @@ internal sealed class OnnxParityCommand : System.CommandLine.Command
         var dir = keep ?? Path.Combine(Path.GetTempPath(), $"onnx-parity-{Environment.ProcessId}");
         var settings = new OnnxParitySettings
         {
-            ModelPath = Path.GetFullPath(parsed.GetValue(model) ?? Path.Combine(RepoPaths.Root, "src", "Microsoft.ML.PromptLearning.Models.ChineseMini", "model")),
+            ModelPath = Path.GetFullPath(parsed.GetValue(model) ?? RepoPaths.BundledModel),
             DataDir = Path.GetFullPath(parsed.GetValue(dataDir) ?? Path.Combine(RepoPaths.Root, "..", "shared", "data", "fewclue", "tnews")),
             TrainFile = parsed.GetValue(trainFile), TestFile = parsed.GetValue(testFile), MaxSteps = parsed.GetValue(maxSteps), Limit = parsed.GetValue(limit),
             Threads = parsed.GetValue(threads), Prompt = parsed.GetValue(prompt), Seed = parsed.GetValue(seed), OutputDir = dir,

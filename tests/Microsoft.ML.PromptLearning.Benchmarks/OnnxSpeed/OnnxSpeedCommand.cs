@@ -49,7 +49,7 @@ internal sealed class OnnxSpeedCommand : System.CommandLine.Command
         var engineNames = parsed.GetValue(engines).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
 
         var sw = Stopwatch.StartNew();
-        using var bench = new OnnxSpeedBench(config, lines, parsed.GetValue(maxLength), Path.Combine(RepoPaths.Root, "..", "shared", "data", "vocab", "ernie-3.0-base-zh", "vocab.txt"));
+        using var bench = new OnnxSpeedBench(config, lines, parsed.GetValue(maxLength), RandomCheckpoint.Ernie3BaseVocabulary);
         log.WriteLine($"ERNIE {config.NumHiddenLayers}L/{config.HiddenSize}H/{config.NumAttentionHeads} heads/FFN {config.IntermediateSize}/vocab {config.VocabSize} " +
                       $"({bench.ParameterCount / 1e6:F1}M parameters), {lines.Count} texts from {textPath}, mean {bench.MeanTokens:F1} tokens (max {bench.MaxTokens}); model built in {sw.Elapsed.TotalSeconds:F1} s");
 

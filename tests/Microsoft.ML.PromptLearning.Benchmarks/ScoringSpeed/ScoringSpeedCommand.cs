@@ -36,7 +36,7 @@ internal sealed class ScoringSpeedCommand : System.CommandLine.Command
         var data = keyMap.Transform(ml.Data.LoadFromEnumerable(rows));
         var trainer = ml.MulticlassClassification.Trainers.PromptErnie(new PromptErnieTrainer.Options
         {
-            ModelPath = parsed.GetValue(model) ?? Path.Combine(RepoPaths.Root, "src", "Microsoft.ML.PromptLearning.Models.ChineseMini", "model"),
+            ModelPath = parsed.GetValue(model) ?? RepoPaths.BundledModel,
             Prompt = "这条新闻标题的主题是", LabelWords = folder.LabelWords.ToDictionary(kv => kv.Key, kv => kv.Value),
             MaxSteps = 0, NumberOfEpochs = 0, EvalBatchSize = parsed.GetValue(batch),
         });

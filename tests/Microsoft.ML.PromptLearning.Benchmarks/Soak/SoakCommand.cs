@@ -33,7 +33,7 @@ internal sealed class SoakCommand : System.CommandLine.Command
         var data = keyMap.Transform(ml.Data.LoadFromEnumerable(rows));
         using var transformer = ml.MulticlassClassification.Trainers.PromptErnie(new PromptErnieTrainer.Options
         {
-            ModelPath = Path.Combine(RepoPaths.Root, "src", "Microsoft.ML.PromptLearning.Models.ChineseMini", "model"),
+            ModelPath = RepoPaths.BundledModel,
             Prompt = "这条新闻标题的主题是", LabelWords = folder.LabelWords.ToDictionary(kv => kv.Key, kv => kv.Value), MaxSteps = 0, NumberOfEpochs = 0,
         }).Fit(data);
         int total = parsed.GetValue(scorings);

@@ -76,8 +76,8 @@ internal sealed class TrainSpeedCommand : System.CommandLine.Command
             };
             int stepCount = shape == "base" ? parsed.GetValue(baseSteps) : parsed.GetValue(steps);
             var sw = Stopwatch.StartNew();
-            using var setup = TrainSpeedSetup.Create(Path.Combine(RepoPaths.Root, "src", "Microsoft.ML.PromptLearning.Models.ChineseMini", "model"), random,
-                Path.Combine(RepoPaths.Root, "..", "shared", "data", "vocab", "ernie-3.0-base-zh", "vocab.txt"), data, parsed.GetValue(trainFile),
+            using var setup = TrainSpeedSetup.Create(RepoPaths.BundledModel, random,
+                RandomCheckpoint.Ernie3BaseVocabulary, data, parsed.GetValue(trainFile),
                 parsed.GetValue(prompt), parsed.GetValue(batch), stepCount, parsed.GetValue(maxLength), parsed.GetValue(seed));
             var c = setup.Config;
             log.WriteLine();

@@ -17,12 +17,12 @@ namespace Microsoft.ML.PromptLearning.Benchmarks.TrainSpeed;
 /// </summary>
 internal sealed class TrainSpeedSetup : IDisposable
 {
-    private readonly string temporaryFolder;
+    private readonly RandomCheckpoint random;
 
-    private TrainSpeedSetup(string checkpoint, string temporaryFolder)
+    private TrainSpeedSetup(string checkpoint, RandomCheckpoint random)
     {
         Checkpoint = checkpoint;
-        this.temporaryFolder = temporaryFolder;
+        this.random = random;
     }
 
     public string Checkpoint { get; }
@@ -70,15 +70,8 @@ internal sealed class TrainSpeedSetup : IDisposable
     public static TrainSpeedSetup Create(string modelFolder, ErnieConfig randomShape, string vocabPath, FewShotDataFolder data, string trainFile,
         string prompt, int batchSize, int steps, int maxLength, int seed, double learningRate = 3e-5, double headLearningRate = 3e-4)
     {
-        string checkpoint = modelFolder, temp = null;
-        if (randomShape is not null)
-        {
-            temp = Directory.CreateTempSubdirectory("train-speed-").FullName;
-            manual_seed(seed);
-            using var model = new ErnieForMaskedLM(randomShape);
-            ErnieCheckpoint.Save(model, ErnieTokenizer.FromVocabFile(vocabPath), temp);
-            checkpoint = temp;
-        }
+        var random = randomShape is null ? null : new RandomCheckpoint(randomShape, vocabPath, seed);
+        string checkpoint = random?.Folder ?? modelFolder;
         var config = ErnieCheckpoint.LoadConfig(checkpoint);
         var tokenizer = ErnieTokenizer.FromVocabFile(Path.Combine(checkpoint, "vocab.txt"));
         var template = Template.FromPrompt(prompt);
@@ -90,7 +83,7 @@ internal sealed class TrainSpeedSetup : IDisposable
             BatchSize = batchSize, MaxSteps = steps, LearningRate = learningRate, HeadLearningRate = headLearningRate, MaxGradNorm = 1.0, Seed = seed,
             LoggingSteps = 0, PadId = tokenizer.PadId,
         };
-        return new TrainSpeedSetup(checkpoint, temp)
+        return new TrainSpeedSetup(checkpoint, random)
         {
             Data = data, Encoder = encoder,
             Config = config, Tokenizer = tokenizer, Template = template, Words = words, Examples = examples, Settings = settings,
@@ -154,8 +147,5 @@ internal sealed class TrainSpeedSetup : IDisposable
 
     private static JsonArray Ints(IEnumerable<int> xs) => new(xs.Select(x => (JsonNode)x).ToArray());
 
-    public void Dispose()
-    {
-        if (temporaryFolder is not null && Directory.Exists(temporaryFolder)) Directory.Delete(temporaryFolder, recursive: true);
-    }
+    public void Dispose() => random?.Dispose();
 }
