@@ -14,15 +14,21 @@ public enum ScoringEngine
     OnnxRuntime,
 }
 
-/// <summary>Numeric precision of <see cref="ScoringEngine.OnnxRuntime"/> scoring.</summary>
+/// <summary>Numeric precision of scoring. Reduced precisions are opt-in: a trainer with a validation set reports the share of validation predictions they keep.</summary>
 public enum ScoringPrecision
 {
-    /// <summary>float32: the TorchSharp model's predictions.</summary>
+    /// <summary>float32: the trained model's predictions (both engines).</summary>
     Float32,
     /// <summary>
-    /// int8 weights for the encoder's matrix products, activations quantized on the fly: 1.5–4× faster than float32 on CPUs,
-    /// probabilities move by up to about 1e-2 and a few percent of predictions can change. Opt-in; a trainer with a validation
-    /// set reports the share of validation predictions int8 keeps.
+    /// <see cref="ScoringEngine.OnnxRuntime"/> only: int8 weights for the encoder's matrix products, activations quantized on
+    /// the fly; 1.5–4× faster than float32 on CPUs, probabilities move by up to about 1e-2 and a few percent of predictions
+    /// can change.
     /// </summary>
     Int8,
+    /// <summary>
+    /// <see cref="ScoringEngine.TorchSharp"/> only: a bfloat16 copy of the network, made on first use. Worth it on CPUs
+    /// with AVX-512 BF16 or AMX (1.9–2.6× float32 there) and on GPUs; slower on CPUs without native bfloat16 products.
+    /// Probabilities move by up to a few 1e-2 and about 1% of predictions can change.
+    /// </summary>
+    BFloat16,
 }

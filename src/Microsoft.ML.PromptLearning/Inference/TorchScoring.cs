@@ -13,7 +13,7 @@ internal static class TorchScoring
         return LengthBuckets.ScoreInBatches(examples, batchSize, batch =>
         {
             using var scope = NewDisposeScope();
-            var probs = nn.functional.softmax(net.Forward(ClassifierBatch.Collate(batch, device, padId)).Logits, -1).cpu();
+            var probs = nn.functional.softmax(net.Forward(ClassifierBatch.Collate(batch, device, padId)).Logits.to(ScalarType.Float32), -1).cpu();   // a bfloat16 network too
             var flat = probs.data<float>().ToArray();
             int c = (int)probs.shape[1];
             return Enumerable.Range(0, batch.Count).Select(r => flat.AsSpan(r * c, c).ToArray()).ToArray();

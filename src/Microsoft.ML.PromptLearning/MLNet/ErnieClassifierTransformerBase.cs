@@ -24,6 +24,7 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
     private const string ScoringFile = "Scoring.json";
     private readonly object scoringLock = new();
     private readonly Dictionary<ScoringPrecision, OnnxRuntimeSession> sessions = new();   // one per precision, made on first use
+    private ErnieClassifierTransformerBase bfloat16Copy;                                     // its network runs in bfloat16
 
     private protected ErnieClassifierTransformerBase(IHost host, ClassifierNet net, ErnieTokenizer tokenizer, InputEncoder encoder, ScoringSettings settings, TrainingReport report)
         : base(host, settings)
@@ -46,14 +47,18 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
     /// </summary>
     public ScoringEngine ScoringEngine { get; set; }
 
-    /// <summary>Precision of <see cref="ScoringEngine.OnnxRuntime"/> scoring; <see cref="ScoringPrecision.Int8"/> needs that engine. Saved with the model.</summary>
+    /// <summary>
+    /// Precision of scoring: <see cref="ScoringPrecision.Int8"/> needs <see cref="ScoringEngine.OnnxRuntime"/>,
+    /// <see cref="ScoringPrecision.BFloat16"/> needs <see cref="ScoringEngine.TorchSharp"/>. Saved with the model.
+    /// </summary>
     public ScoringPrecision ScoringPrecision { get; set; }
 
     /// <summary>
-    /// Share of the validation rows whose predicted class int8 scoring keeps (against float32 TorchSharp), measured when the
-    /// model was trained with <see cref="ScoringPrecision.Int8"/> and a validation set; NaN otherwise.
+    /// Share of the validation rows whose predicted class the reduced-precision scoring (<see cref="ScoringPrecision.Int8"/> or
+    /// <see cref="ScoringPrecision.BFloat16"/>) keeps against float32 TorchSharp, measured when the model was trained with
+    /// that precision and a validation set; NaN otherwise.
     /// </summary>
-    public double Int8ValidationAgreement { get; private set; } = double.NaN;
+    public double ValidationAgreementWithFloat32 { get; private set; } = double.NaN;
 
     /// <summary>
     /// The ONNX Runtime session of <paramref name="p"/>, made on first use. The weights of a fitted model do not change, so a
@@ -70,17 +75,37 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
     }
 
     /// <summary>
-    /// Measures <see cref="Int8ValidationAgreement"/> on <paramref name="validation"/> when this model scores in int8: the
-    /// predicted classes of the int8 session against float32 TorchSharp.
+    /// Measures <see cref="ValidationAgreementWithFloat32"/> on <paramref name="validation"/> when this model scores in a
+    /// reduced precision: its predicted classes against float32 TorchSharp.
     /// </summary>
-    internal void MeasureInt8Agreement(IReadOnlyList<EncodedExample> validation)
+    internal void MeasurePrecisionAgreement(IReadOnlyList<EncodedExample> validation)
     {
-        if (ScoringPrecision != ScoringPrecision.Int8 || validation is not { Count: > 0 }) return;
+        if (ScoringPrecision == ScoringPrecision.Float32 || validation is not { Count: > 0 }) return;
         var exact = TorchScoring.PredictProbabilities(Net, validation, Settings.EvalBatchSize, Device, Tokenizer.PadId);
-        var int8 = OnnxSession(ScoringPrecision.Int8).Run(validation);
-        Int8ValidationAgreement = (double)exact.Where((p, i) => Probabilities.ArgMax(p) == Probabilities.ArgMax(int8[i])).Count() / validation.Count;
-        using var ch = Host.Start("Int8 scoring");
-        ch.Info($"int8 ONNX Runtime scoring keeps the float32 prediction of {Int8ValidationAgreement:P2} of the {validation.Count} validation rows");
+        var reduced = Score(validation, ScoringEngine, ScoringPrecision);
+        ValidationAgreementWithFloat32 = (double)exact.Where((p, i) => Probabilities.ArgMax(p) == Probabilities.ArgMax(reduced[i])).Count() / validation.Count;
+        using var ch = Host.Start("Scoring precision");
+        ch.Info($"{ScoringPrecision} scoring ({ScoringEngine}) keeps the float32 prediction of {ValidationAgreementWithFloat32:P2} of the {validation.Count} validation rows");
+    }
+
+    /// <summary>A bfloat16 copy of this model (saved and loaded in memory, then converted), made on first use.</summary>
+    private ClassifierNet BFloat16Net()
+    {
+        lock (scoringLock)
+        {
+            if (bfloat16Copy is null)
+            {
+                var ml = new MLContext();
+                using var stream = new MemoryStream();
+                ml.Model.Save(this, null, stream);
+                stream.Position = 0;
+                var copy = (ErnieClassifierTransformerBase)ml.Model.Load(stream, out _);
+                copy.Net.to(ScalarType.BFloat16).to(Device);
+                copy.Net.eval();
+                bfloat16Copy = copy;
+            }
+            return bfloat16Copy.Net;
+        }
     }
 
     internal ClassifierNet Net { get; }
@@ -96,12 +121,18 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
     {
         if (rows.Count == 0) return [];
         var (e, p) = (ScoringEngine, ScoringPrecision);   // one consistent choice even if another thread changes it meanwhile
+        return Score(rows.Select(r => Encoder.Encode(r)).ToList(), e, p);
+    }
+
+    private float[][] Score(IReadOnlyList<EncodedExample> examples, ScoringEngine e, ScoringPrecision p)
+    {
         if (p == ScoringPrecision.Int8 && e != ScoringEngine.OnnxRuntime)
             throw Host.Except("Int8 scoring runs on ONNX Runtime: set ScoringEngine = ScoringEngine.OnnxRuntime (or ScoringPrecision = Float32).");
-        var examples = rows.Select(r => Encoder.Encode(r)).ToList();
-        return e == ScoringEngine.OnnxRuntime
-            ? OnnxSession(p).Run(examples)
-            : TorchScoring.PredictProbabilities(Net, examples, Settings.EvalBatchSize, Device, Tokenizer.PadId);
+        if (p == ScoringPrecision.BFloat16 && e != ScoringEngine.TorchSharp)
+            throw Host.Except("BFloat16 scoring runs on TorchSharp: set ScoringEngine = ScoringEngine.TorchSharp (or ScoringPrecision = Float32 or Int8).");
+        if (e == ScoringEngine.OnnxRuntime) return OnnxSession(p).Run(examples);
+        var net = p == ScoringPrecision.BFloat16 ? BFloat16Net() : Net;
+        return TorchScoring.PredictProbabilities(net, examples, Settings.EvalBatchSize, Device, Tokenizer.PadId);
     }
 
     /// <summary>The ONNX head that reproduces this model's network on top of the exported encoder (the one ONNX extension point of a model kind).</summary>
@@ -117,6 +148,8 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
         {
             foreach (var s in sessions.Values) s.Dispose();
             sessions.Clear();
+            bfloat16Copy?.Dispose();
+            bfloat16Copy = null;
         }
         Net.Dispose();
     }

@@ -73,7 +73,7 @@ public sealed class ErnieTextClassificationTrainer : IEstimator<ErnieTextClassif
                     : $"pooling: {pooling} (Auto: the checkpoint {(plm.HasPooler ? "has pretrained pooler weights" : "has no pooler weights, so its pooler would be random")})");
         });
         var model = new ErnieTextClassificationTransformer(host, (FineTuneClassifier)fitted.Net, fitted.Tokenizer, fitted.Settings, fitted.Report);
-        model.MeasureInt8Agreement(fitted.Validation);
+        model.MeasurePrecisionAgreement(fitted.Validation);
         return model;
     }
 }

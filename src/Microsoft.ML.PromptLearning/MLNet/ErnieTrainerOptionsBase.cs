@@ -98,9 +98,10 @@ public abstract class ErnieTrainerOptionsBase
     public ScoringEngine ScoringEngine = ScoringEngine.TorchSharp;
 
     /// <summary>
-    /// Precision of <see cref="ScoringEngine.OnnxRuntime"/> scoring. <see cref="ScoringPrecision.Int8"/> (needs the ONNX Runtime
-    /// engine) is faster but changes a few predictions; with a <see cref="ValidationSet"/> the fitted model reports the share
-    /// of validation predictions that int8 keeps (<see cref="ErnieClassifierTransformerBase.Int8ValidationAgreement"/>).
+    /// Precision of scoring. <see cref="ScoringPrecision.Int8"/> (with the ONNX Runtime engine) and
+    /// <see cref="ScoringPrecision.BFloat16"/> (with TorchSharp, on CPUs with AVX-512 BF16 or AMX) are faster but change a few
+    /// predictions; with a <see cref="ValidationSet"/> the fitted model reports the share of validation predictions they keep
+    /// (<see cref="ErnieClassifierTransformerBase.ValidationAgreementWithFloat32"/>).
     /// </summary>
     public ScoringPrecision ScoringPrecision = ScoringPrecision.Float32;
 

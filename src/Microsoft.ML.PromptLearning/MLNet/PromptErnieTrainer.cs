@@ -102,7 +102,7 @@ public sealed class PromptErnieTrainer : IEstimator<PromptErnieTransformer>
                 checkpointFiles, $"template: {template}");
         });
         var model = new PromptErnieTransformer(host, (PromptClassifier)fitted.Net, fitted.Tokenizer, fitted.Settings, fitted.Report);
-        model.MeasureInt8Agreement(fitted.Validation);
+        model.MeasurePrecisionAgreement(fitted.Validation);
         return model;
     }
 }

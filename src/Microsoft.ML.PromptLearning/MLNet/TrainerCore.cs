@@ -75,6 +75,8 @@ internal static class TrainerCore
         host.CheckUserArg(o.EvalBatchSize > 0, nameof(o.EvalBatchSize), "must be positive");
         host.CheckUserArg(o.ScoringPrecision != ScoringPrecision.Int8 || o.ScoringEngine == ScoringEngine.OnnxRuntime, nameof(o.ScoringPrecision),
             "Int8 scoring runs on ONNX Runtime: set ScoringEngine = ScoringEngine.OnnxRuntime too (or keep ScoringPrecision = Float32)");
+        host.CheckUserArg(o.ScoringPrecision != ScoringPrecision.BFloat16 || o.ScoringEngine == ScoringEngine.TorchSharp, nameof(o.ScoringPrecision),
+            "BFloat16 scoring runs on TorchSharp: keep ScoringEngine = ScoringEngine.TorchSharp (or use ScoringPrecision = Float32 or Int8)");
         host.CheckUserArg(o.MaxSequenceLength >= 8, nameof(o.MaxSequenceLength), "must be at least 8");
         host.CheckUserArg(o.LearningRate > 0, nameof(o.LearningRate), "must be positive");
         host.CheckUserArg(o.MaxSteps >= 0 || o.NumberOfEpochs >= 0, nameof(o.NumberOfEpochs), "must not be negative");

@@ -12,7 +12,7 @@ namespace Microsoft.ML.PromptLearning.Benchmarks.EngineSpeed;
 /// <summary>
 /// <c>engine-speed</c>: one fitted prompt model's <c>Transform</c> over the TNEWS test titles with each
 /// <see cref="ScoringEngine"/> / <see cref="ScoringPrecision"/> (set on the fitted transformer, as a user would): how many
-/// predictions ONNX Runtime float32 and int8 share with TorchSharp, the largest probability difference, test accuracy, and
+/// predictions ONNX Runtime float32 / int8 and TorchSharp bfloat16 share with TorchSharp float32, the largest probability difference, test accuracy, and
 /// samples/s from rounds that alternate the engines (medians). The bundled model is trained on the training split; the
 /// base shape (random weights) is trained one step and measured for speed.
 /// </summary>
@@ -32,6 +32,7 @@ internal sealed class EngineSpeedCommand : System.CommandLine.Command
         (ScoringEngine.TorchSharp, ScoringPrecision.Float32, "TorchSharp fp32"),
         (ScoringEngine.OnnxRuntime, ScoringPrecision.Float32, "ONNX Runtime fp32"),
         (ScoringEngine.OnnxRuntime, ScoringPrecision.Int8, "ONNX Runtime int8"),
+        (ScoringEngine.TorchSharp, ScoringPrecision.BFloat16, "TorchSharp bf16"),
     ];
 
     public EngineSpeedCommand() : base("engine-speed", "Transform of a fitted prompt model with ScoringEngine TorchSharp vs OnnxRuntime fp32 / int8: prediction agreement, accuracy and samples/s on TNEWS.")
@@ -67,7 +68,7 @@ internal sealed class EngineSpeedCommand : System.CommandLine.Command
             }).Fit(keyMap.Transform(ml.Data.LoadFromEnumerable(folder.ReadLabeled("train_0.txt"))));
             log.WriteLine();
             log.WriteLine($"== {shape}: trained {model.TrainingReport.Steps} steps in {clock.Elapsed.TotalSeconds:F0} s (kept step {model.TrainingReport.BestStep}); " +
-                          $"int8 keeps {model.Int8ValidationAgreement:P2} of the float32 predictions on dev_0.txt; {rows.Count} test titles, {parsed.GetValue(threads)} threads");
+                          $"int8 keeps {model.ValidationAgreementWithFloat32:P2} of the float32 predictions on dev_0.txt; {rows.Count} test titles, {parsed.GetValue(threads)} threads");
             results.Add(Measure(log, ml, keyMap.Append(model), model, rows, parsed.GetValue(rounds), shape));
         }
         report["results"] = results;
@@ -96,7 +97,7 @@ internal sealed class EngineSpeedCommand : System.CommandLine.Command
             }
         var labels = model.LabelNames;
         double torchRate = rows.Count / Timing.Median(times[0]);
-        var result = new JsonObject { ["shape"] = shape, ["texts"] = rows.Count, ["int8_validation_agreement"] = model.Int8ValidationAgreement };
+        var result = new JsonObject { ["shape"] = shape, ["texts"] = rows.Count, ["int8_validation_agreement"] = model.ValidationAgreementWithFloat32 };
         var engines = new JsonArray();
         log.WriteLine($"{"engine",-18} {"samples/s",10} {"vs torch",9} {"first pass s",13} {"same class",11} {"max |dp|",10} {"accuracy",9}");
         for (int e = 0; e < Engines.Length; e++)

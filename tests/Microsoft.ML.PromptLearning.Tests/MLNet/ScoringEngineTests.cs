@@ -114,13 +114,34 @@ public class ScoringEngineTests
     }
 
     [Fact]
+    public void BFloat16ScoresThroughABFloat16CopyCloseToFloat32()
+    {
+        var (ml, rows, data, keyMap) = Task();
+        var validation = keyMap.Transform(ml.Data.LoadFromEnumerable(TinyTask.Rows(5, seed: 9)));
+        using var model = Fit(ml, data, prompt: true, ScoringEngine.TorchSharp, ScoringPrecision.BFloat16, validation);
+        Assert.InRange(model.ValidationAgreementWithFloat32, 0.5, 1.0);
+        var texts = rows.Select(r => r.Text).ToList();
+        var bf16 = model.PredictProbabilities(texts);
+        model.ScoringPrecision = ScoringPrecision.Float32;
+        var exact = model.PredictProbabilities(texts);
+        Assert.True(bf16.Zip(exact).All(r => r.First.Zip(r.Second).All(p => Math.Abs(p.First - p.Second) < 0.05)), "bfloat16 stays close to float32");
+        Assert.Contains(Enumerable.Range(0, texts.Count), i => !bf16[i].SequenceEqual(exact[i]));   // it really ran in bfloat16
+        Assert.All(bf16, p => Assert.Equal(1.0, p.Sum(), 3));
+
+        model.ScoringEngine = ScoringEngine.OnnxRuntime;
+        model.ScoringPrecision = ScoringPrecision.BFloat16;
+        var e = Assert.ThrowsAny<Exception>(() => model.PredictProbabilities([texts[0]]));
+        Assert.Contains("ScoringEngine = ScoringEngine.TorchSharp", e.Message);
+    }
+
+    [Fact]
     public void Int8TrainingReportsItsValidationAgreement()
     {
         var (ml, rows, data, keyMap) = Task();
         var validation = keyMap.Transform(ml.Data.LoadFromEnumerable(TinyTask.Rows(5, seed: 9)));
         using var int8 = Fit(ml, data, prompt: true, ScoringEngine.OnnxRuntime, ScoringPrecision.Int8, validation);
-        Assert.InRange(int8.Int8ValidationAgreement, 0.5, 1.0);
+        Assert.InRange(int8.ValidationAgreementWithFloat32, 0.5, 1.0);
         using var fp32 = Fit(ml, data, prompt: true, ScoringEngine.OnnxRuntime, ScoringPrecision.Float32, validation);
-        Assert.True(double.IsNaN(fp32.Int8ValidationAgreement));
+        Assert.True(double.IsNaN(fp32.ValidationAgreementWithFloat32));
     }
 }
