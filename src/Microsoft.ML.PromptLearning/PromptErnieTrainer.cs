@@ -151,7 +151,7 @@ public sealed class PromptErnieTransformer : ErnieClassifierTransformerBase
 {
     internal const string LoaderSignature = "PromptErnieTransformer";
 
-    private static VersionInfo GetVersionInfo() => new(
+    internal static VersionInfo GetVersionInfo() => new(
         modelSignature: "PRMTERNI", verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
         loaderSignature: LoaderSignature, loaderAssemblyName: typeof(PromptErnieTransformer).Assembly.FullName);
 
@@ -184,9 +184,11 @@ public sealed class PromptErnieTransformer : ErnieClassifierTransformerBase
         ctx.SaveString(JsonSerializer.Serialize(Prompt));
     }
 
-    private static PromptErnieTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    private static PromptErnieTransformer Create(IHostEnvironment env, ModelLoadContext ctx) =>
+        ModelZipFormat.Load(ctx, GetVersionInfo(), "prompt classifier", () => Load(env, ctx));
+
+    private static PromptErnieTransformer Load(IHostEnvironment env, ModelLoadContext ctx)
     {
-        ctx.CheckAtModel(GetVersionInfo());
         var common = LoadCommon(env, ctx);
         var prompt = JsonSerializer.Deserialize<PromptSetup.PromptConfig>(ctx.LoadString())
             ?? throw env.ExceptDecode("The prompt configuration in the model zip is empty.");

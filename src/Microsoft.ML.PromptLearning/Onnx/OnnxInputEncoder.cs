@@ -23,7 +23,8 @@ internal abstract class OnnxInputEncoder
         TextPairEncoding => new TextPairInputEncoder(tokenizer, metadata.MaxSequenceLength),
         PromptEncoding => new PromptInputEncoder(
             new PromptEncoder(Template.FromJson(metadata.Template ?? throw new InvalidDataException("The prompt model has no 'template' metadata.")), tokenizer, metadata.MaxSequenceLength)),
-        _ => throw new NotSupportedException($"The model's input encoding '{metadata.InputEncoding}' is not supported by this version of Microsoft.ML.PromptLearning."),
+        _ => throw new InvalidDataException($"The model's input encoding '{metadata.InputEncoding}' is not one this version of Microsoft.ML.PromptLearning knows; " +
+                                            "update the package (or the file is damaged: export the model again)."),
     };
 
     private sealed class TextPairInputEncoder(ErnieTokenizer tokenizer, int maxLength) : OnnxInputEncoder
