@@ -238,6 +238,7 @@ public class TrainCommandTests
             AssertSameTensors(Path.Combine(straight, "checkpoint-12", file), Path.Combine(resumed, "checkpoint-12", file));
             Assert.Equal(File.ReadAllBytes(Path.Combine(straight, "checkpoint-12", file)), File.ReadAllBytes(Path.Combine(resumed, "checkpoint-12", file)));   // byte for byte
         }
+        Assert.Equal(ZipEntries.Hashes(Path.Combine(straight, "model.zip")), ZipEntries.Hashes(Path.Combine(resumed, "model.zip")));   // the final model too
         Assert.Equal(File.ReadAllText(Path.Combine(straight, "eval_results.json")).Split("_runtime")[0],
                      File.ReadAllText(Path.Combine(resumed, "eval_results.json")).Split("_runtime")[0]);
         Assert.Equal(LogWithoutSpeed(straight), LogWithoutSpeed(resumed));
@@ -280,7 +281,11 @@ public class TrainCommandTests
         Assert.True(resume.Code == 0, resume.Err + resume.Out);
         Assert.Contains("resuming from", resume.Out);
         foreach (var file in new[] { "model_state.safetensors", "best_model_state.safetensors" })
+        {
             AssertSameTensors(Path.Combine(straight, $"checkpoint-{steps}", file), Path.Combine(killed, $"checkpoint-{steps}", file));
+            Assert.Equal(File.ReadAllBytes(Path.Combine(straight, $"checkpoint-{steps}", file)), File.ReadAllBytes(Path.Combine(killed, $"checkpoint-{steps}", file)));
+        }
+        Assert.Equal(ZipEntries.Hashes(Path.Combine(straight, "model.zip")), ZipEntries.Hashes(Path.Combine(killed, "model.zip")));
         Assert.Equal(LogWithoutSpeed(straight), LogWithoutSpeed(killed));
     }
 
