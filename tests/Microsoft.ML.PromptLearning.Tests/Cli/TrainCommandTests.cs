@@ -174,6 +174,27 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void ARunThatFailsMidwaySaysItsOutputIsIncompleteAndLeavesNothingHalfWritten()
+    {
+        using var temp = new TempDirectory();
+        var data = TinyDataFolder(temp.Path);
+        var output = Path.Combine(temp.Path, "out");
+        Directory.CreateDirectory(output);
+        var blocker = Path.Combine(output, "checkpoint-8.partial");
+        File.WriteAllText(blocker, "");   // a file where the second checkpoint's folder must go: writing it fails, as on a full disk
+        var (code, stdout, stderr) = Run(TrainArgs(data, output, 12, "--do-train"));
+        Assert.True(code == 1, stderr + stdout);
+        Assert.Contains($"so '{output}' is incomplete; the last complete checkpoint is {Path.Combine(output, "checkpoint-4")}: fix the cause and add " +
+                        "--resume-from-checkpoint latest to continue.", stdout);
+        Assert.False(File.Exists(Path.Combine(output, "model.zip")));
+        Assert.Empty(Directory.GetFiles(output, "*.tmp", SearchOption.AllDirectories));   // no temporary file of an atomic write is left
+        File.Delete(blocker);
+        var resumed = Run(TrainArgs(data, output, 12, "--do-train", "--resume-from-checkpoint", "latest"));
+        Assert.True(resumed.Code == 0, resumed.Err + resumed.Out);
+        Assert.True(File.Exists(Path.Combine(output, "model.zip")));
+    }
+
+    [Fact]
     public void MaxStepsZeroMeansNoTraining()
     {
         using var temp = new TempDirectory();
