@@ -70,8 +70,17 @@ public static class OnnxScoringPipeline
         // ApplyOnnxModel is fitted on the schema the encoding produces (it reads no rows).
         var empty = encoding.Transform(EmptyTextData(mlContext, metadata));
         using var stream = new MemoryStream(bytes, writable: false);
-        var onnx = mlContext.Transforms.ApplyOnnxModel([ErnieOnnxGraph.ProbabilitiesOutput], inputs, stream,
-            shapeDictionary: null, gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100).Fit(empty);
+        ITransformer onnx;
+        try
+        {
+            onnx = mlContext.Transforms.ApplyOnnxModel([ErnieOnnxGraph.ProbabilitiesOutput], inputs, stream,
+                shapeDictionary: null, gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100).Fit(empty);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        {
+            throw new InvalidDataException($"{source}: ONNX Runtime cannot load its graph ({e.Message}). If it is truncated or damaged, export it again " +
+                                           "(transformer.ExportToOnnx or prompt-learn export).", e);
+        }
         var probabilities = new OnnxProbabilitiesTransformer(env, metadata.Labels, metadata.ScoreColumn, metadata.PredictedLabelColumn);
         var drop = mlContext.Transforms.DropColumns([.. inputs, ErnieOnnxGraph.ProbabilitiesOutput]).Fit(probabilities.Transform(onnx.Transform(empty)));
         return new TransformerChain<ITransformer>(encoding, onnx, probabilities, drop);
