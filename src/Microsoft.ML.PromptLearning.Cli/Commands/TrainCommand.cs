@@ -136,6 +136,7 @@ internal sealed class TrainCommand : System.CommandLine.Command
 
         TrainedModel trained;
         bool outputExisted = Directory.Exists(output);
+        var startedUtc = DateTime.UtcNow;
         try
         {
             trained = !train ? TrainedModel.Load(ml, output)
@@ -153,6 +154,12 @@ internal sealed class TrainCommand : System.CommandLine.Command
         catch (Exception) when (!outputExisted)
         {
             RemoveIfEmpty(output);   // a run that failed before writing anything leaves no empty folder behind
+            if (train) IncompleteRun.Report(output, startedUtc, stdout);
+            throw;
+        }
+        catch (Exception) when (train)
+        {
+            IncompleteRun.Report(output, startedUtc, stdout);
             throw;
         }
         using (trained)
