@@ -101,6 +101,28 @@ public class ScoringEngineTests
     }
 
     [Fact]
+    public void ADamagedScoringChoiceInTheZipNamesTheAllowedValues()
+    {
+        var (ml, rows, data, keyMap) = Task();
+        using var model = Fit(ml, data, prompt: false, ScoringEngine.OnnxRuntime);
+        var path = Path.Combine(TestPaths.NewTempDir(), "model.zip");
+        ml.Model.Save(keyMap.Append(model), ml.Data.LoadFromEnumerable(rows).Schema, path);
+        using (var zip = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Update))
+        {
+            var entry = zip.Entries.Single(e => e.FullName.EndsWith("/Scoring.json", StringComparison.Ordinal));
+            using (var r = new StreamReader(entry.Open())) Assert.Contains("OnnxRuntime", r.ReadToEnd());
+            var name = entry.FullName;
+            entry.Delete();
+            using var w = new StreamWriter(zip.CreateEntry(name).Open());
+            w.Write("{\"engine\":\"Gpu\",\"precision\":\"Float32\"}");
+        }
+        var e = Assert.ThrowsAny<Exception>(() => ml.Model.Load(path, out _));
+        var message = e.ToString();
+        Assert.Contains("Scoring.json", message);
+        Assert.Contains("TorchSharp, OnnxRuntime", message);
+    }
+
+    [Fact]
     public void Int8WithoutOnnxRuntimeIsRefusedWithTheFix()
     {
         var (ml, rows, data, keyMap) = Task();
