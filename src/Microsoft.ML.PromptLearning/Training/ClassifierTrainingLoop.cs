@@ -43,6 +43,8 @@ internal sealed class TrainingSettings
     public IReadOnlyDictionary<string, string> CheckpointFiles { get; init; }
     public Action<TrainingProgress> Progress { get; init; }
     public CancellationToken Cancellation { get; init; }
+    /// <summary>Loss, probabilities and validation score: single-label (default) or multi-label.</summary>
+    public LabelObjective Objective { get; init; } = LabelObjective.SingleLabel;
 }
 
 /// <summary>One evaluation during training.</summary>
@@ -81,6 +83,8 @@ internal static class ClassifierTrainingLoop
         TrainingSettings s, Device device, IChannel channel, IProgressChannel progress, Action checkAlive)
     {
         if (train.Count == 0) throw new InvalidOperationException("The training data has no labelled rows.");
+        var objective = s.Objective ?? LabelObjective.SingleLabel;
+        objective.Check(s);
         bool freezePlm = s.FreezePlm || s.FreezeDropout;
         foreach (var (_, p) in net.PlmParameters()) p.requires_grad = !freezePlm;
         var sets = new List<ParameterSet> { new(net.HeadParameters().ToList(), s.HeadLearningRate, s.WeightDecay) };
@@ -128,9 +132,7 @@ internal static class ClassifierTrainingLoop
             using (var scope = NewDisposeScope())
             {
                 var batch = ClassifierBatch.Collate(indices.Select(i => train[i]).ToList(), device, s.PadId);
-                // Batches with teacher soft labels learn the teacher's distribution; labelled rows in them get plain cross-entropy.
-                Tensor Loss(ClassifierOutput o) => batch.SoftTargets is null ? net.Loss(o, batch.Labels)
-                    : AuxiliaryLosses.Distillation(o.Logits, batch.SoftTargets, batch.SoftRows, s.DistillationTemperature);
+                Tensor Loss(ClassifierOutput o) => objective.Loss(net, o, batch, s);
                 var output = net.Forward(batch);
                 var loss = Loss(output);
                 if (s.UseRDrop)
@@ -164,7 +166,7 @@ internal static class ClassifierTrainingLoop
             }
             if (validate && (state.Step % evalEvery == 0 || state.Step == totalSteps))
             {
-                double accuracy = Accuracy(net, validation, s.EvalBatchSize, device, s.PadId);
+                double accuracy = objective.ValidationScore(PredictProbabilities(net, validation, s.EvalBatchSize, device, s.PadId, objective), validation);
                 state.History.Add(new EvaluationPoint(state.Step, state.LastLoss, accuracy));
                 if (accuracy > state.BestAccuracy)
                 {
@@ -172,7 +174,7 @@ internal static class ClassifierTrainingLoop
                     best = Snapshot(net, best);
                 }
                 else state.EvalsWithoutImprovement++;
-                channel?.Info($"eval step {state.Step}: validation accuracy {accuracy:P2} (best {state.BestAccuracy:P2} at step {state.BestStep})");
+                channel?.Info($"eval step {state.Step}: validation {objective.ScoreName} {accuracy:P2} (best {state.BestAccuracy:P2} at step {state.BestStep})");
                 s.Progress?.Invoke(new TrainingProgress(TrainingEventKind.Evaluation, state.Step, totalSteps, state.Epoch, state.LastLoss, lr, samplesPerSecond)
                     { ValidationAccuracy = accuracy, BestValidationAccuracy = state.BestAccuracy, BestStep = state.BestStep });
                 if (s.EarlyStoppingPatience > 0 && state.EvalsWithoutImprovement >= s.EarlyStoppingPatience)
@@ -223,8 +225,8 @@ internal static class ClassifierTrainingLoop
         return s.ResumeFromCheckpoint;
     }
 
-    /// <summary>Class probabilities for every example, in input order (batched by length, eval mode, no gradients).</summary>
-    public static float[][] PredictProbabilities(ClassifierNet net, IReadOnlyList<EncodedExample> examples, int batchSize, Device device, int padId)
+    /// <summary>Class probabilities for every example, in input order (batched by length, eval mode, no gradients); softmax unless <paramref name="objective"/> says otherwise.</summary>
+    public static float[][] PredictProbabilities(ClassifierNet net, IReadOnlyList<EncodedExample> examples, int batchSize, Device device, int padId, LabelObjective objective = null)
     {
         var result = new float[examples.Count][];
         net.eval();
@@ -233,21 +235,12 @@ internal static class ClassifierTrainingLoop
         {
             using var scope = NewDisposeScope();
             var batch = ClassifierBatch.Collate(indices.Select(i => examples[i]).ToList(), device, padId);
-            var probs = nn.functional.softmax(net.Forward(batch).Logits, -1).cpu();
+            var probs = (objective ?? LabelObjective.SingleLabel).Probabilities(net.Forward(batch).Logits).cpu();
             var flat = probs.data<float>().ToArray();
             int c = (int)probs.shape[1];
             for (int r = 0; r < indices.Length; r++) result[indices[r]] = flat.AsSpan(r * c, c).ToArray();
         }
         return result;
-    }
-
-    private static double Accuracy(ClassifierNet net, IReadOnlyList<EncodedExample> examples, int batchSize, Device device, int padId)
-    {
-        var probs = PredictProbabilities(net, examples, batchSize, device, padId);
-        int correct = 0;
-        for (int i = 0; i < examples.Count; i++)
-            if (Inference.Probabilities.ArgMax(probs[i]) == examples[i].Label) correct++;
-        return (double)correct / examples.Count;
     }
 
     private static Dictionary<string, Tensor> Snapshot(ClassifierNet net, Dictionary<string, Tensor> previous)
