@@ -1,6 +1,7 @@
 using System.CommandLine;
 using BenchmarkDotNet.Running;
 using Microsoft.ML.PromptLearning.Benchmarks.ModelSpeed;
+using Microsoft.ML.PromptLearning.Benchmarks.MultiLabel;
 using Microsoft.ML.PromptLearning.Benchmarks.OnnxParity;
 using Microsoft.ML.PromptLearning.Benchmarks.OnnxSpeed;
 using Microsoft.ML.PromptLearning.Benchmarks.ScoringSpeed;
@@ -12,11 +13,12 @@ if (args.Length > 0 && args[0] == "micro")
     BenchmarkSwitcher.FromAssembly(typeof(ModelSpeedCommand).Assembly).Run(args[1..]);
     return 0;
 }
-var root = new RootCommand("Microsoft.ML.PromptLearning benchmarks: 'model-speed' (default), 'onnx-speed', 'onnx-parity', 'scoring-speed', 'soak' or 'micro' (BenchmarkDotNet).");
+var root = new RootCommand("Microsoft.ML.PromptLearning benchmarks: 'model-speed' (default), 'onnx-speed', 'onnx-parity', 'scoring-speed', 'soak', 'multi-label' or 'micro' (BenchmarkDotNet).");
 root.Subcommands.Add(new ModelSpeedCommand());
 root.Subcommands.Add(new OnnxSpeedCommand());
 root.Subcommands.Add(new OnnxParityCommand());
 root.Subcommands.Add(new ScoringSpeedCommand());
 root.Subcommands.Add(new SoakCommand());
+root.Subcommands.Add(new MultiLabelBenchCommand());
 if (args.Length == 0 || args[0].StartsWith('-') && args[0] is not ("-h" or "--help" or "-?")) args = ["model-speed", .. args];
 return root.Parse(args).Invoke();
