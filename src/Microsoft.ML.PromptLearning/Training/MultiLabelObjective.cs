@@ -1,4 +1,3 @@
-using Microsoft.ML.PromptLearning.Evaluation;
 using Microsoft.ML.PromptLearning.MultiLabel;
 using static TorchSharp.torch;
 

@@ -4,7 +4,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.ML.PromptLearning.Data;
 using Microsoft.ML.PromptLearning.Ernie;
-using Microsoft.ML.PromptLearning.Evaluation;
 using Microsoft.ML.PromptLearning.FineTuning;
 using Microsoft.ML.PromptLearning.MultiLabel;
 using Microsoft.ML.PromptLearning.Prompting;

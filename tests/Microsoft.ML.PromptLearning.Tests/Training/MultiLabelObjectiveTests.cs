@@ -1,5 +1,4 @@
 using Microsoft.ML.PromptLearning.Ernie;
-using Microsoft.ML.PromptLearning.Evaluation;
 using Microsoft.ML.PromptLearning.FineTuning;
 using Microsoft.ML.PromptLearning.MultiLabel;
 using Microsoft.ML.PromptLearning.Prompting;

@@ -1,6 +1,7 @@
-using Microsoft.ML.PromptLearning.MultiLabel;
+namespace Microsoft.ML.PromptLearning.MultiLabel;
 
-namespace Microsoft.ML.PromptLearning.Evaluation;
+/// <summary>Precision, recall and F1 of one label, and its support (rows of the split that carry it).</summary>
+public sealed record LabelScores(string Label, double Precision, double Recall, double F1, int Support);
 
 /// <summary>
 /// Quality of multi-label predictions (the figures of PaddleNLP's multi-label <c>metric.py</c>, i.e. scikit-learn's
@@ -44,7 +45,7 @@ public sealed class MultiLabelClassificationMetrics
     public double HammingLoss { get; private init; }
 
     /// <summary>Precision, recall, F1 and support (rows that carry the label) per label, in class order.</summary>
-    public IReadOnlyList<ClassScores> PerLabel { get; private init; }
+    public IReadOnlyList<LabelScores> PerLabel { get; private init; }
 
     /// <summary>
     /// For a label tree of depth 2 or more: the same figures over the labels of each level (index 0 = level 1), with
@@ -94,7 +95,7 @@ public sealed class MultiLabelClassificationMetrics
     /// <summary>The metrics over the label columns <paramref name="columns"/> only.</summary>
     private static MultiLabelClassificationMetrics Over(HashSet<int>[] gold, HashSet<int>[] predicted, IReadOnlyList<string> labels, int[] columns)
     {
-        var perLabel = new List<ClassScores>(columns.Length);
+        var perLabel = new List<LabelScores>(columns.Length);
         long tpSum = 0, fpSum = 0, fnSum = 0;
         foreach (var c in columns)
         {
@@ -108,7 +109,7 @@ public sealed class MultiLabelClassificationMetrics
             }
             tpSum += tp; fpSum += fp; fnSum += fn;
             double precision = Ratio(tp, tp + fp), recall = Ratio(tp, tp + fn);
-            perLabel.Add(new ClassScores(labels[c], precision, recall, F1(precision, recall), tp + fn));
+            perLabel.Add(new LabelScores(labels[c], precision, recall, F1(precision, recall), tp + fn));
         }
         int exact = 0;
         for (int r = 0; r < gold.Length; r++)

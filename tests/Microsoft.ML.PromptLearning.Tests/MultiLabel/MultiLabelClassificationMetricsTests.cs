@@ -1,7 +1,6 @@
-using Microsoft.ML.PromptLearning.Evaluation;
 using Microsoft.ML.PromptLearning.MultiLabel;
 
-namespace Microsoft.ML.PromptLearning.Tests.Evaluation;
+namespace Microsoft.ML.PromptLearning.Tests.MultiLabel;
 
 public class MultiLabelClassificationMetricsTests
 {
