@@ -75,6 +75,29 @@ internal static class Plots
         Save(plot, path, size + 120, size + 60);
     }
 
+    /// <summary>One horizontal bar per label with its F1 in percent (first label on top), the support written after each bar.</summary>
+    public static void PerLabelF1(string path, string title, IReadOnlyList<(string Label, double F1, int Support)> labels)
+    {
+        int n = labels.Count;
+        var plot = new Plot();
+        for (int i = 0; i < n; i++)
+        {
+            double y = n - 1 - i;
+            var bar = plot.Add.Bar(new Bar { Position = y, Value = 100 * labels[i].F1, Orientation = Orientation.Horizontal, FillColor = Colors.SteelBlue });
+            bar.Horizontal = true;
+            var text = plot.Add.Text($"{100 * labels[i].F1:F1}  (n={labels[i].Support})", 100 * labels[i].F1 + 1, y);
+            text.LabelAlignment = Alignment.MiddleLeft;
+            text.LabelFontSize = n > 40 ? 8 : 11;
+        }
+        var positions = Enumerable.Range(0, n).Select(i => (double)(n - 1 - i)).ToArray();
+        plot.Axes.Left.SetTicks(positions, labels.Select(l => l.Label).ToArray());
+        plot.Axes.Left.MinimumSize = 30 + 7 * labels.Max(l => TextTable.Width(l.Label));
+        plot.Title(title);
+        plot.XLabel("F1 (%)");
+        plot.Axes.SetLimits(0, 125, -0.7, n - 0.3);
+        Save(plot, path, 1000, Math.Clamp(120 + 22 * n, 420, 2000));
+    }
+
     private static void Save(Plot plot, string path, int width, int height)
     {
         plot.Font.Automatic();   // picks installed fonts that can draw the labels (e.g. Chinese label names)
