@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.PromptLearning.Ernie;
 
 /// <summary>Optional inputs of an ERNIE forward pass. Every id tensor is int64 <c>[B, T]</c>.</summary>
-public sealed class ErnieInputs
+internal sealed class ErnieInputs
 {
     /// <summary>Token ids; may be null when <see cref="InputsEmbeds"/> is given.</summary>
     public Tensor InputIds { get; init; }
@@ -35,7 +35,7 @@ public sealed class ErnieInputs
 /// <param name="LastHiddenState">Output of the last layer <c>[B, T, H]</c>, or <c>[B, M, H]</c> with <see cref="ErnieInputs.OutputPositions"/>.</param>
 /// <param name="PooledOutput">tanh(dense(first returned position)) <c>[B, H]</c>: [CLS] unless output positions say otherwise.</param>
 /// <param name="HiddenStates">Embedding output followed by every layer's output (L + 1 tensors <c>[B, T, H]</c>).</param>
-public sealed record ErnieOutput(Tensor LastHiddenState, Tensor PooledOutput, IReadOnlyList<Tensor> HiddenStates);
+internal sealed record ErnieOutput(Tensor LastHiddenState, Tensor PooledOutput, IReadOnlyList<Tensor> HiddenStates);
 
 internal static class Activations
 {
@@ -49,7 +49,7 @@ internal static class Activations
 }
 
 /// <summary>word + position + token type (+ task type) embeddings, then LayerNorm and dropout.</summary>
-public sealed class ErnieEmbeddings : nn.Module
+internal sealed class ErnieEmbeddings : nn.Module
 {
     private readonly Embedding word_embeddings;
     private readonly Embedding position_embeddings;
@@ -90,7 +90,7 @@ public sealed class ErnieEmbeddings : nn.Module
 }
 
 /// <summary>Multi-head scaled dot-product self-attention (queries, keys and values from the same states).</summary>
-public sealed class ErnieSelfAttention : nn.Module
+internal sealed class ErnieSelfAttention : nn.Module
 {
     private readonly Linear query, key, value;
     private readonly Dropout dropout;
@@ -127,7 +127,7 @@ public sealed class ErnieSelfAttention : nn.Module
 }
 
 /// <summary>dense -> dropout -> LayerNorm(x + residual): closes both sub-layers of a post-LN Transformer layer.</summary>
-public sealed class ErnieResidualOutput : nn.Module
+internal sealed class ErnieResidualOutput : nn.Module
 {
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;
@@ -145,7 +145,7 @@ public sealed class ErnieResidualOutput : nn.Module
 }
 
 /// <summary>Self-attention followed by its output projection (HF: <c>attention.self</c> + <c>attention.output</c>).</summary>
-public sealed class ErnieAttention : nn.Module
+internal sealed class ErnieAttention : nn.Module
 {
     private readonly ErnieSelfAttention self;
     private readonly ErnieResidualOutput output;
@@ -161,7 +161,7 @@ public sealed class ErnieAttention : nn.Module
 }
 
 /// <summary>The feed-forward expansion (HF: <c>intermediate</c>).</summary>
-public sealed class ErnieIntermediate : nn.Module
+internal sealed class ErnieIntermediate : nn.Module
 {
     private readonly Linear dense;
     private readonly string activation;
@@ -177,7 +177,7 @@ public sealed class ErnieIntermediate : nn.Module
 }
 
 /// <summary>One post-LN Transformer encoder layer.</summary>
-public sealed class ErnieLayer : nn.Module
+internal sealed class ErnieLayer : nn.Module
 {
     private readonly ErnieAttention attention;
     private readonly ErnieIntermediate intermediate;
@@ -200,7 +200,7 @@ public sealed class ErnieLayer : nn.Module
 }
 
 /// <summary>The stack of encoder layers.</summary>
-public sealed class ErnieEncoder : nn.Module
+internal sealed class ErnieEncoder : nn.Module
 {
     private readonly ModuleList<ErnieLayer> layer;
 
@@ -232,7 +232,7 @@ public sealed class ErnieEncoder : nn.Module
 }
 
 /// <summary>tanh(dense(hidden state of the first token)).</summary>
-public sealed class ErniePooler : nn.Module
+internal sealed class ErniePooler : nn.Module
 {
     private readonly Linear dense;
 
@@ -246,7 +246,7 @@ public sealed class ErniePooler : nn.Module
 }
 
 /// <summary>The ERNIE encoder: embeddings, Transformer layers and pooler (HF <c>ErnieModel</c>).</summary>
-public sealed class ErnieModel : nn.Module
+internal sealed class ErnieModel : nn.Module
 {
     private readonly ErnieEmbeddings embeddings;
     private readonly ErnieEncoder encoder;
@@ -290,7 +290,7 @@ public sealed class ErnieModel : nn.Module
 }
 
 /// <summary>dense -> activation -> LayerNorm applied before the vocabulary projection (HF <c>cls.predictions.transform</c>).</summary>
-public sealed class ErniePredictionHeadTransform : nn.Module
+internal sealed class ErniePredictionHeadTransform : nn.Module
 {
     private readonly Linear dense;
     private readonly LayerNorm LayerNorm;
@@ -308,7 +308,7 @@ public sealed class ErniePredictionHeadTransform : nn.Module
 }
 
 /// <summary>Transform, then the vocabulary projection (decoder tied to the word embeddings unless the config unties it) plus bias.</summary>
-public sealed class ErnieLMPredictionHead : nn.Module
+internal sealed class ErnieLMPredictionHead : nn.Module
 {
     private readonly ErniePredictionHeadTransform transform;
     private readonly Parameter bias;
@@ -338,7 +338,7 @@ public sealed class ErnieLMPredictionHead : nn.Module
 }
 
 /// <summary>Container matching HF's <c>cls</c> module so that parameters are named <c>cls.predictions.*</c>.</summary>
-public sealed class ErnieOnlyMLMHead : nn.Module
+internal sealed class ErnieOnlyMLMHead : nn.Module
 {
     private readonly ErnieLMPredictionHead predictions;
 
@@ -372,16 +372,16 @@ public sealed class ErnieForMaskedLM : nn.Module
     public ErnieConfig Config => ernie.Config;
 
     /// <summary>The encoder.</summary>
-    public ErnieModel Ernie => ernie;
+    internal ErnieModel Ernie => ernie;
 
     /// <summary>The MLM head.</summary>
-    public ErnieLMPredictionHead Head => cls.Predictions;
+    internal ErnieLMPredictionHead Head => cls.Predictions;
 
     /// <summary>Runs the encoder and returns its hidden states (no vocabulary projection).</summary>
-    public ErnieOutput Encode(ErnieInputs inputs) => ernie.forward(inputs);
+    internal ErnieOutput Encode(ErnieInputs inputs) => ernie.forward(inputs);
 
     /// <summary>Vocabulary logits for every position: <c>[B, T, V]</c>.</summary>
-    public Tensor forward(ErnieInputs inputs) => cls.Predictions.forward(ernie.forward(inputs).LastHiddenState);
+    internal Tensor forward(ErnieInputs inputs) => cls.Predictions.forward(ernie.forward(inputs).LastHiddenState);
 
     /// <summary>
     /// Vocabulary logits only at the given positions: <paramref name="hidden"/> <c>[B, T, H]</c>, <paramref name="flatPositions"/> int64 <c>[M]</c>

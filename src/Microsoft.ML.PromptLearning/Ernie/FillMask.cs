@@ -8,19 +8,19 @@ namespace Microsoft.ML.PromptLearning.Ernie;
 /// <param name="Token">The token text.</param>
 /// <param name="Logit">Unnormalised MLM score.</param>
 /// <param name="Probability">Softmax over the whole vocabulary at that position.</param>
-public sealed record FillMaskCandidate(int Id, string Token, float Logit, float Probability);
+internal sealed record FillMaskCandidate(int Id, string Token, float Logit, float Probability);
 
 /// <summary>The top candidates for the <c>[MASK]</c> at <paramref name="Position"/> (an index into the encoded tokens).</summary>
-public sealed record FillMaskPrediction(int Position, IReadOnlyList<FillMaskCandidate> Top);
+internal sealed record FillMaskPrediction(int Position, IReadOnlyList<FillMaskCandidate> Top);
 
 /// <summary>Fill-mask result for one text.</summary>
 /// <param name="Tokens">All tokens including [CLS] and [SEP].</param>
 /// <param name="InputIds">Their ids.</param>
 /// <param name="Masks">One prediction per [MASK], in order.</param>
-public sealed record FillMaskResult(IReadOnlyList<string> Tokens, IReadOnlyList<int> InputIds, IReadOnlyList<FillMaskPrediction> Masks);
+internal sealed record FillMaskResult(IReadOnlyList<string> Tokens, IReadOnlyList<int> InputIds, IReadOnlyList<FillMaskPrediction> Masks);
 
 /// <summary>Predicts the most likely tokens for each <c>[MASK]</c> in a text with a masked language model.</summary>
-public sealed class FillMask : IDisposable
+internal sealed class FillMask : IDisposable
 {
     private readonly ErnieForMaskedLM model;
     private readonly ErnieTokenizer tokenizer;

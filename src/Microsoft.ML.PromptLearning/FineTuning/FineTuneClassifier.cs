@@ -1,5 +1,5 @@
 using Microsoft.ML.PromptLearning.Ernie;
-using Microsoft.ML.PromptLearning.Training;
+using Microsoft.ML.PromptLearning.Inference;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -10,7 +10,7 @@ namespace Microsoft.ML.PromptLearning;
 /// Reads and writes the safetensors format (8-byte little-endian header length, JSON header, raw little-endian data),
 /// validating every offset and size so that a truncated or corrupt file gives a clear error instead of garbage.
 /// </summary>
-public static class SafeTensors
+internal static class SafeTensors
 {
     private const long MaxHeaderBytes = 100L << 20;
 

@@ -1,4 +1,4 @@
-using Microsoft.ML.PromptLearning.Training;
+using Microsoft.ML.PromptLearning.Inference;
 
 namespace Microsoft.ML.PromptLearning.MLNet;
 
@@ -8,17 +8,17 @@ namespace Microsoft.ML.PromptLearning.MLNet;
 /// </summary>
 internal sealed record AdditionalTrainingRows(IReadOnlyList<TextRow> Rows, IReadOnlyList<float[]> SoftLabels, double Temperature)
 {
-    /// <summary>Encodes the rows with <paramref name="encode"/> and attaches the soft labels (their arg-max becomes the label).</summary>
-    public IEnumerable<EncodedExample> Encode(Func<TextRow, EncodedExample> encode)
+    /// <summary>Encodes the rows with <paramref name="encoder"/> and attaches the soft labels (their arg-max becomes the label).</summary>
+    public IEnumerable<EncodedExample> Encode(InputEncoder encoder)
     {
         for (int i = 0; i < Rows.Count; i++)
         {
             var soft = SoftLabels?[i];
-            var e = encode(Rows[i]);
+            var e = encoder.Encode(Rows[i]);
             if (soft is not null)
             {
                 e.SoftLabel = soft;
-                e.Label = Inference.Probabilities.ArgMax(soft);
+                e.Label = Probabilities.ArgMax(soft);
             }
             yield return e;
         }

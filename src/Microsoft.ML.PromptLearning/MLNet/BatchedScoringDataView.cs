@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.PromptLearning.Inference;
 
 namespace Microsoft.ML.PromptLearning.MLNet;
 
@@ -51,7 +52,7 @@ internal sealed class BatchedScoringDataView : IDataView
         private readonly BatchedScoringDataView parent;
         private readonly DataViewRowCursor main;
         private readonly DataViewRowCursor ahead;
-        private readonly ValueGetter<ReadOnlyMemory<char>> textGetter, pairGetter;
+        private readonly Func<TextRow> read;
         private float[][] chunk = [];
         private long chunkStart;
         private long position = -1;
@@ -66,8 +67,7 @@ internal sealed class BatchedScoringDataView : IDataView
             DataViewSchema.Column? pair = string.IsNullOrEmpty(parent.textPairColumn) ? null : parent.input.Schema[parent.textPairColumn];
             if (pair is { } p) cols.Add(p);
             ahead = parent.input.GetRowCursor(cols);
-            textGetter = ahead.GetGetter<ReadOnlyMemory<char>>(text);
-            if (pair is { } pc) pairGetter = ahead.GetGetter<ReadOnlyMemory<char>>(pc);
+            read = InputColumns.TextGetter(ahead, text.Index, pair?.Index ?? -1);
         }
 
         public override DataViewSchema Schema => parent.Schema;
@@ -88,13 +88,7 @@ internal sealed class BatchedScoringDataView : IDataView
         private void FillChunk()
         {
             var rows = new List<TextRow>(parent.chunkSize);
-            ReadOnlyMemory<char> t = default, tp = default;
-            while (rows.Count < parent.chunkSize && ahead.MoveNext())
-            {
-                textGetter(ref t);
-                pairGetter?.Invoke(ref tp);
-                rows.Add(new TextRow(t.ToString(), pairGetter is null ? null : tp.ToString(), -1));
-            }
+            while (rows.Count < parent.chunkSize && ahead.MoveNext()) rows.Add(read());
             chunkStart = position;
             chunk = parent.score(rows);
         }
@@ -106,18 +100,10 @@ internal sealed class BatchedScoringDataView : IDataView
             if (column.Index < parent.inputColumnCount) return main.GetGetter<TValue>(main.Schema[column.Index]);
             if (ahead is null) throw new InvalidOperationException($"Column '{column.Name}' was not requested when the cursor was created.");
             if (column.Index == parent.inputColumnCount)
-            {
-                ValueGetter<uint> predicted = (ref uint dst) => dst = (uint)global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(Current) + 1;
-                return predicted as ValueGetter<TValue> ?? throw new InvalidOperationException($"Column '{column.Name}' is a key (uint), not {typeof(TValue).Name}.");
-            }
-            ValueGetter<VBuffer<float>> scores = (ref VBuffer<float> dst) =>
-            {
-                var probs = Current;
-                var editor = VBufferEditor.Create(ref dst, probs.Length);
-                probs.CopyTo(editor.Values);
-                dst = editor.Commit();
-            };
-            return scores as ValueGetter<TValue> ?? throw new InvalidOperationException($"Column '{column.Name}' is a float vector, not {typeof(TValue).Name}.");
+                return ScoreSchema.PredictedLabelGetter(() => Current) as ValueGetter<TValue>
+                    ?? throw new InvalidOperationException($"Column '{column.Name}' is a key (uint), not {typeof(TValue).Name}.");
+            return ScoreSchema.ScoreGetter(() => Current) as ValueGetter<TValue>
+                ?? throw new InvalidOperationException($"Column '{column.Name}' is a float vector, not {typeof(TValue).Name}.");
         }
 
         protected override void Dispose(bool disposing)

@@ -1,10 +1,8 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.Runtime;
 
 namespace Microsoft.ML.PromptLearning.MLNet;
-
-/// <summary>One input row: texts and the 0-based class (-1 when the label is missing).</summary>
-internal readonly record struct TextRow(string Text, string TextPair, int Label);
 
 /// <summary>Schema checks and reading of the label / text columns.</summary>
 internal static class InputColumns
@@ -76,5 +74,19 @@ internal static class InputColumns
             rows.Add(new TextRow(t.ToString(), pairGetter is null ? null : tp.ToString(), labelGetter is null ? -1 : (int)key - 1));
         }
         return rows;
+    }
+
+    /// <summary>Reads the current row's text (and pair, when <paramref name="pairIndex"/> ≥ 0) of <paramref name="row"/> as an unlabelled <see cref="TextRow"/>.</summary>
+    public static Func<TextRow> TextGetter(DataViewRow row, int textIndex, int pairIndex)
+    {
+        var textGetter = row.GetGetter<ReadOnlyMemory<char>>(row.Schema[textIndex]);
+        var pairGetter = pairIndex >= 0 ? row.GetGetter<ReadOnlyMemory<char>>(row.Schema[pairIndex]) : null;
+        ReadOnlyMemory<char> text = default, pair = default;
+        return () =>
+        {
+            textGetter(ref text);
+            pairGetter?.Invoke(ref pair);
+            return new TextRow(text.ToString(), pairGetter is null ? null : pair.ToString(), -1);
+        };
     }
 }

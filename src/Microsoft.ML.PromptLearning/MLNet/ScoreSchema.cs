@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.PromptLearning.Inference;
 
 namespace Microsoft.ML.PromptLearning.MLNet;
 
@@ -42,4 +43,27 @@ internal static class ScoreSchema
             new SchemaShape(AnnotationUtils.AnnotationsForMulticlassScoreColumn(label)));
         return new SchemaShape(columns.Values);
     }
+
+    /// <summary>
+    /// The getters of the two output columns (PredictedLabel, then Score; null where <paramref name="activeOutput"/> says the
+    /// column is not needed), both reading the current row's class probabilities from <paramref name="probabilities"/>.
+    /// </summary>
+    public static Delegate[] Getters(Func<int, bool> activeOutput, Func<float[]> probabilities) =>
+    [
+        activeOutput(0) ? PredictedLabelGetter(probabilities) : null,
+        activeOutput(1) ? ScoreGetter(probabilities) : null,
+    ];
+
+    /// <summary>PredictedLabel: the 1-based key of the most probable class.</summary>
+    public static ValueGetter<uint> PredictedLabelGetter(Func<float[]> probabilities) =>
+        (ref uint dst) => dst = (uint)Probabilities.ArgMax(probabilities()) + 1;
+
+    /// <summary>Score: the class probabilities.</summary>
+    public static ValueGetter<VBuffer<float>> ScoreGetter(Func<float[]> probabilities) => (ref VBuffer<float> dst) =>
+    {
+        var probs = probabilities();
+        var editor = VBufferEditor.Create(ref dst, probs.Length);
+        probs.CopyTo(editor.Values);
+        dst = editor.Commit();
+    };
 }

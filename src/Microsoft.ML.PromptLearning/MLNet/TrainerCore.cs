@@ -1,15 +1,74 @@
 using Microsoft.ML.Data;
 using TorchSharp;
 using Microsoft.ML.PromptLearning.Ernie;
+using Microsoft.ML.PromptLearning.Inference;
+using Microsoft.ML.PromptLearning.Tokenization;
 using Microsoft.ML.PromptLearning.Training;
 using Microsoft.ML.Runtime;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.PromptLearning.MLNet;
 
+/// <summary>
+/// What a trainer builds on the pretrained model before training: its network, how it encodes rows (in training and,
+/// later, in scoring), the learning rate of its head, files written into every checkpoint, and a line for the log.
+/// </summary>
+internal sealed record TrainingSetup(ClassifierNet Net, InputEncoder Encoder, double HeadLearningRate, IReadOnlyDictionary<string, string> CheckpointFiles, string Description);
+
+/// <summary>A trained network with what its transformer needs.</summary>
+internal sealed record FittedNet(ClassifierNet Net, ErnieTokenizer Tokenizer, ScoringSettings Settings, TrainingReport Report);
+
 /// <summary>The steps both trainers share: check options, load the language model, read the data, run the loop.</summary>
 internal static class TrainerCore
 {
+    /// <summary>
+    /// The one training path of the ERNIE trainers: label names from the key column, <paramref name="checkLabels"/> (before the
+    /// model is loaded, so option mistakes fail fast), the pretrained model, <paramref name="setup"/> (the trainer's network and
+    /// encoder), the training / additional / validation rows encoded with it, the training loop, and the truncation figures.
+    /// </summary>
+    public static FittedNet Fit(IHost host, ErnieTrainerOptionsBase o, IDataView input, AdditionalTrainingRows additional, string name,
+        Action<string[]> checkLabels, Func<PretrainedErnie, string[], TrainingSetup> setup)
+    {
+        host.CheckValue(input, nameof(input));
+        OutputSchema(host, SchemaShape.Create(input.Schema), o);
+        var labelNames = InputColumns.LabelNames(input.Schema[o.LabelColumnName]);
+        checkLabels?.Invoke(labelNames);
+        var plm = LoadPlm(host, o);
+        var s = setup(plm, labelNames);
+        List<EncodedExample> train, validation = null;
+        (int Count, double MeanDroppedShare) truncation;
+        using (var ch = host.Start("Reading data"))
+        {
+            ch.Info(s.Description);
+            train = ReadLabelled(host, ch, input, o, "training").Select(r => s.Encoder.Encode(r)).ToList();
+            truncation = ReportTruncation(ch, train, o, "training");
+            AddRows(ch, train, additional, s.Encoder);
+            if (o.ValidationSet is not null)
+            {
+                CheckValidationSchema(host, o.ValidationSet, o, labelNames.Length);
+                validation = ReadLabelled(host, ch, o.ValidationSet, o, "validation").Select(r => s.Encoder.Encode(r)).ToList();
+            }
+        }
+        var report = Train(host, s.Net, train, validation, Settings(o, s.HeadLearningRate, plm.Tokenizer.PadId, s.CheckpointFiles, additional), o.NumberOfThreads, name);
+        report = report with { TruncatedTrainingTexts = truncation.Count, MeanDroppedShare = truncation.MeanDroppedShare };
+        return new FittedNet(s.Net, plm.Tokenizer, ScoringSettings(o, labelNames), report);
+    }
+
+    /// <summary>A trainer's output schema: the input's columns (checked for the label and text columns) plus PredictedLabel and Score.</summary>
+    public static SchemaShape OutputSchema(IHost host, SchemaShape inputSchema, ErnieTrainerOptionsBase o)
+    {
+        var label = InputColumns.CheckTrainingSchema(host, inputSchema, o);
+        return ScoreSchema.OutputShape(inputSchema, label, o.PredictedLabelColumnName, o.ScoreColumnName);
+    }
+
+    /// <summary>The column names and sizes a model trained with <paramref name="o"/> scores with.</summary>
+    public static ScoringSettings ScoringSettings(ErnieTrainerOptionsBase o, string[] labelNames) => new()
+    {
+        TextColumn = o.TextColumnName, TextPairColumn = string.IsNullOrEmpty(o.TextPairColumnName) ? null : o.TextPairColumnName,
+        ScoreColumn = o.ScoreColumnName, PredictedLabelColumn = o.PredictedLabelColumnName, LabelNames = labelNames,
+        MaxSequenceLength = o.MaxSequenceLength, EvalBatchSize = o.EvalBatchSize,
+    };
+
     public static void CheckOptions(IHost host, ErnieTrainerOptionsBase o)
     {
         host.CheckUserArg(o.BatchSize > 0, nameof(o.BatchSize), "must be positive");
@@ -47,11 +106,11 @@ internal static class TrainerCore
     }
 
     /// <summary>Appends <paramref name="additional"/> (pseudo-labelled or soft-labelled rows) to the encoded training examples.</summary>
-    public static void AddRows(IChannel ch, List<EncodedExample> train, AdditionalTrainingRows additional, Func<TextRow, EncodedExample> encode)
+    private static void AddRows(IChannel ch, List<EncodedExample> train, AdditionalTrainingRows additional, InputEncoder encoder)
     {
         if (additional is null || additional.Rows.Count == 0) return;
         int before = train.Count;
-        train.AddRange(additional.Encode(encode));
+        train.AddRange(additional.Encode(encoder));
         int soft = additional.SoftLabels?.Count(q => q is not null) ?? 0;
         ch.Info($"{train.Count - before} additional training rows ({soft} with a teacher's soft label, {train.Count - before - soft} pseudo-labelled) beside {before} labelled rows");
     }
@@ -99,7 +158,7 @@ internal static class TrainerCore
     public static TrainingReport Train(IHost host, ClassifierNet net, List<EncodedExample> train, List<EncodedExample> validation, TrainingSettings settings, int threads, string name)
     {
         if (threads > 0) set_num_threads(threads);
-        var device = TorchDevice.Pick(host);
+        var device = HostDevice.Pick(host);
         net.to(device);
         using var ch = host.Start("Training");
         using var pch = host.StartProgressChannel(name + " training");
@@ -110,7 +169,14 @@ internal static class TrainerCore
             net.eval();
             return new TrainingReport(0, 0, double.NaN, 0, 0, Array.Empty<EvaluationPoint>());
         }
-        var report = ClassifierTrainingLoop.Run(net, train, validation, settings, device, ch, pch, host.CheckAlive);
+        var report = ClassifierTrainingLoop.Run(net, train, validation, settings, device, m => ch.Info(m), status => pch.SetHeader(
+            new ProgressHeader(new[] { "Loss", "Validation accuracy" }, new[] { "Step" }), e =>
+            {
+                var now = status();
+                e.SetProgress(0, now.Step, now.TotalSteps);
+                e.SetMetric(0, now.Loss);
+                if (now.ValidationAccuracy is { } accuracy) e.SetMetric(1, accuracy);
+            }), host.CheckAlive);
         ch.Info($"{name}: {report.Steps} steps in {report.TrainSeconds:F1} s ({report.SamplesPerSecond:F1} samples/s); kept step {report.BestStep}" +
                 (double.IsNaN(report.BestValidationAccuracy) ? "" : $" (validation accuracy {report.BestValidationAccuracy:P2})"));
         return report;

@@ -1,31 +1,31 @@
 using System.Text.Json;
 using Google.Protobuf;
-using Microsoft.ML.PromptLearning.MLNet;
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.PromptLearning.Onnx.Proto;
 using Microsoft.ML.PromptLearning.Tokenization;
-using Microsoft.ML.PromptLearning.Training;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.PromptLearning.Onnx;
 
 /// <summary>
 /// Builds the ONNX model of a fitted classifier from its weights (TorchSharp has no exporter and cannot trace C#
-/// modules): shared ERNIE encoder (<see cref="ErnieOnnxGraph"/>) + the network's head (<see cref="OnnxClassifierHead"/>)
+/// modules): shared ERNIE encoder (<see cref="ErnieOnnxGraph"/>) + the network's head (<see cref="OnnxClassifierHead"/>, given by
+/// the fitted transformer that owns the network)
 /// + softmax → output <c>probabilities</c> float32 <c>[batch, classes]</c>; inputs int64 <c>[batch, sequence]</c>.
 /// </summary>
 internal static class ErnieOnnxExporter
 {
     public const string ProbabilitiesName = ErnieOnnxGraph.ProbabilitiesOutput;
 
-    public static ModelProto Build(ClassifierNet net, ErnieTokenizer tokenizer, ScoringSettings settings, OnnxExportOptions options)
+    public static ModelProto Build(ClassifierNet net, OnnxClassifierHead head, ErnieTokenizer tokenizer, ScoringSettings settings, OnnxExportOptions options)
     {
         ArgumentNullException.ThrowIfNull(net);
+        ArgumentNullException.ThrowIfNull(head);
         ArgumentNullException.ThrowIfNull(tokenizer);
         ArgumentNullException.ThrowIfNull(settings);
         options ??= new OnnxExportOptions();
         if (settings.LabelNames.Length != net.ClassCount)
             throw new InvalidOperationException($"The model has {net.ClassCount} classes but {settings.LabelNames.Length} label names.");
-        var head = OnnxClassifierHeads.For(net);
         using var noGrad = no_grad();
 
         var builder = new OnnxGraphBuilder("ernie_" + head.Kind.Replace('-', '_') + "_classifier");
@@ -59,12 +59,6 @@ internal static class ErnieOnnxExporter
             $"Inputs: int64 [batch, sequence] token ids from the vocabulary in the metadata; output '{ProbabilitiesName}' [batch, classes].");
     }
 
-    public static void Export(ClassifierNet net, ErnieTokenizer tokenizer, ScoringSettings settings, OnnxExportOptions options, Stream stream)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        Build(net, tokenizer, settings, options).WriteTo(stream);
-    }
-
-    public static byte[] ExportToBytes(ClassifierNet net, ErnieTokenizer tokenizer, ScoringSettings settings, OnnxExportOptions options) =>
-        Build(net, tokenizer, settings, options).ToByteArray();
+    public static byte[] ExportToBytes(ClassifierNet net, OnnxClassifierHead head, ErnieTokenizer tokenizer, ScoringSettings settings, OnnxExportOptions options) =>
+        Build(net, head, tokenizer, settings, options).ToByteArray();
 }

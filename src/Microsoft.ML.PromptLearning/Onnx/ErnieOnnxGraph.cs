@@ -1,3 +1,4 @@
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.PromptLearning.Ernie;
 using static TorchSharp.torch;
 
@@ -31,12 +32,12 @@ internal enum OnnxExtraInputs
 /// </remarks>
 internal sealed class ErnieOnnxGraph
 {
-    public const string InputIdsName = "input_ids";
-    public const string AttentionMaskName = "attention_mask";
-    public const string TokenTypeIdsName = "token_type_ids";
-    public const string PositionIdsName = "position_ids";
-    public const string MaskPositionsName = "mask_positions";
-    public const string SoftTokenIdsName = "soft_token_ids";
+    public const string InputIdsName = PaddedBatchArrays.InputIdsName;
+    public const string AttentionMaskName = PaddedBatchArrays.AttentionMaskName;
+    public const string TokenTypeIdsName = PaddedBatchArrays.TokenTypeIdsName;
+    public const string PositionIdsName = PaddedBatchArrays.PositionIdsName;
+    public const string MaskPositionsName = PaddedBatchArrays.MaskPositionsName;
+    public const string SoftTokenIdsName = PaddedBatchArrays.SoftTokenIdsName;
     public const string BatchDim = "batch";
     public const string SequenceDim = "sequence";
     public const string MaskDim = "masks";

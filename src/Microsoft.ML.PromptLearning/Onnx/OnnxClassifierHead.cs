@@ -1,5 +1,5 @@
 using Microsoft.ML.PromptLearning.FineTuning;
-using Microsoft.ML.PromptLearning.Training;
+using Microsoft.ML.PromptLearning.Inference;
 
 namespace Microsoft.ML.PromptLearning.Onnx;
 
@@ -16,7 +16,7 @@ internal abstract class OnnxClassifierHead
 
     /// <summary>
     /// How a scorer turns text into the graph's inputs, written to the <c>input_encoding</c> metadata and read by
-    /// <see cref="OnnxInputEncoder.Create"/>: <see cref="OnnxInputEncoder.TextPairEncoding"/> or <see cref="OnnxInputEncoder.PromptEncoding"/>.
+    /// <see cref="OnnxModelMetadata.CreateInputEncoder"/>: <see cref="TextPairInputEncoder.EncodingName"/> or <see cref="Prompting.PromptInputEncoder.EncodingName"/>.
     /// </summary>
     public abstract string InputEncoding { get; }
 
@@ -39,24 +39,6 @@ internal abstract class OnnxClassifierHead
     public virtual void AddMetadata(OnnxGraphBuilder builder) { }
 }
 
-/// <summary>Implemented by a <see cref="ClassifierNet"/> that knows how to export its head (the prompt classifier's extension point).</summary>
-internal interface IOnnxExportableClassifier
-{
-    /// <summary>The head that reproduces this network's <c>Forward(...).Logits</c> on top of the exported encoder.</summary>
-    OnnxClassifierHead CreateOnnxHead();
-}
-
-/// <summary>Finds the ONNX head of a classifier network.</summary>
-internal static class OnnxClassifierHeads
-{
-    public static OnnxClassifierHead For(ClassifierNet net) => net switch
-    {
-        IOnnxExportableClassifier exportable => exportable.CreateOnnxHead(),
-        FineTuneClassifier fineTune => new FineTuneOnnxHead(fineTune),
-        _ => throw new NotSupportedException($"Exporting a {net.GetType().Name} to ONNX is not supported yet."),
-    };
-}
-
 /// <summary>
 /// The fine-tune baseline: pooled vector (pooler tanh(dense([CLS])), [CLS] itself, or the masked mean of all tokens) →
 /// classifier <c>Linear(H, C)</c>; dropout is the identity at inference.
@@ -68,7 +50,7 @@ internal sealed class FineTuneOnnxHead : OnnxClassifierHead
     public FineTuneOnnxHead(FineTuneClassifier net) => this.net = net;
 
     public override string Kind => "fine-tune";
-    public override string InputEncoding => OnnxInputEncoder.TextPairEncoding;
+    public override string InputEncoding => TextPairInputEncoder.EncodingName;
 
     // the mean reads every row; the pooler and [CLS] read the first one only
     public override string OutputRows(ErnieOnnxGraph g, string hidden) => net.Pooling == FineTunePooling.Mean ? hidden : g.FirstRow(hidden);   // [B, T or 1, H]

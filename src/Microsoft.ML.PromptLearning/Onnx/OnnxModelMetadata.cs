@@ -2,6 +2,9 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Microsoft.ML.PromptLearning.Inference;
+using Microsoft.ML.PromptLearning.Prompting;
+using Microsoft.ML.PromptLearning.Tokenization;
 
 namespace Microsoft.ML.PromptLearning.Onnx;
 
@@ -50,6 +53,15 @@ internal sealed class OnnxModelMetadata
 
     /// <summary>SHA-256 of the UTF-8 vocabulary text, lowercase hex.</summary>
     public static string Sha256(string vocabText) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(vocabText)));
+
+    /// <summary>The encoder named by <see cref="InputEncoding"/>: text becomes this graph's inputs exactly as the fitted transformer encoded it.</summary>
+    public InputEncoder CreateInputEncoder(ErnieTokenizer tokenizer) => InputEncoding switch
+    {
+        TextPairInputEncoder.EncodingName => new TextPairInputEncoder(tokenizer, MaxSequenceLength),
+        PromptInputEncoder.EncodingName => new PromptInputEncoder(new PromptEncoder(
+            Prompting.Template.FromJson(Template ?? throw new InvalidDataException("The prompt model has no 'template' metadata.")), tokenizer, MaxSequenceLength)),
+        _ => throw new NotSupportedException($"The model's input encoding '{InputEncoding}' is not supported by this version of Microsoft.ML.PromptLearning."),
+    };
 
     /// <summary>Reads the metadata of a model exported by this package; explains what is missing otherwise.</summary>
     public static OnnxModelMetadata Read(IReadOnlyDictionary<string, string> map, string source)

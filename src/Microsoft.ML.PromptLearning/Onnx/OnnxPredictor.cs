@@ -1,6 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.PromptLearning.Tokenization;
-using Microsoft.ML.PromptLearning.Training;
+using Microsoft.ML.PromptLearning.Inference;
 
 namespace Microsoft.ML.PromptLearning.Onnx;
 
@@ -44,7 +44,7 @@ public sealed class OnnxPredictor : IDisposable
 {
     private readonly InferenceSession session;
     private readonly OnnxModelMetadata metadata;
-    private readonly OnnxInputEncoder encoder;
+    private readonly InputEncoder encoder;
     private readonly string[] inputNames;
     private readonly int batchSize;
     private readonly int padId;
@@ -72,7 +72,7 @@ public sealed class OnnxPredictor : IDisposable
         {
             metadata = OnnxModelMetadata.Read(session.ModelMetadata.CustomMetadataMap, source);
             Tokenizer = LoadTokenizer(metadata, options.VocabularyPath, source);
-            encoder = OnnxInputEncoder.Create(metadata, Tokenizer);
+            encoder = metadata.CreateInputEncoder(Tokenizer);
         }
         catch
         {
@@ -110,44 +110,20 @@ public sealed class OnnxPredictor : IDisposable
     }
 
     /// <summary>The most probable class name of one text.</summary>
-    public string PredictLabel(string text, string textPair = null) => metadata.Labels[global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(PredictProbabilities(text, textPair))];
-
-    internal OnnxInputEncoder Encoder => encoder;
+    public string PredictLabel(string text, string textPair = null) => metadata.Labels[Probabilities.ArgMax(PredictProbabilities(text, textPair))];
 
     /// <summary>Scores encoded examples in batches of <see cref="OnnxPredictorOptions.BatchSize"/> (length-bucketed).</summary>
-    internal float[][] Run(IReadOnlyList<EncodedExample> examples)
-    {
-        var result = new float[examples.Count][];
-        foreach (var indices in LengthBuckets.ScoringBatches(examples.Select(e => e.Length).ToArray(), batchSize))
-        {
-            var probs = RunBatch(indices.Select(i => examples[i]).ToList());
-            for (int r = 0; r < indices.Length; r++) result[indices[r]] = probs[r];
-        }
-        return result;
-    }
+    internal float[][] Run(IReadOnlyList<EncodedExample> examples) => LengthBuckets.ScoreInBatches(examples, batchSize, RunBatch);
 
     /// <summary>One ONNX Runtime call on examples padded to the longest of them (<see cref="PaddedBatchArrays"/>).</summary>
     internal float[][] RunBatch(IReadOnlyList<EncodedExample> batch)
     {
         var a = PaddedBatchArrays.Pad(batch, padId, allInputs: true);
         int b = a.BatchSize;
-        long[] shape = a.Shape;
         var values = new List<OrtValue>(inputNames.Length);
         try
         {
-            foreach (var name in inputNames)
-            {
-                values.Add(name switch
-                {
-                    ErnieOnnxGraph.InputIdsName => OrtValue.CreateTensorValueFromMemory(a.InputIds, shape),
-                    ErnieOnnxGraph.AttentionMaskName => OrtValue.CreateTensorValueFromMemory(a.AttentionMask, shape),
-                    ErnieOnnxGraph.TokenTypeIdsName => OrtValue.CreateTensorValueFromMemory(a.TokenTypeIds, shape),
-                    ErnieOnnxGraph.PositionIdsName => OrtValue.CreateTensorValueFromMemory(a.PositionIds, shape),
-                    ErnieOnnxGraph.SoftTokenIdsName => OrtValue.CreateTensorValueFromMemory(a.SoftTokenIds, shape),
-                    ErnieOnnxGraph.MaskPositionsName => OrtValue.CreateTensorValueFromMemory(a.MaskPositions, a.MaskShape),
-                    _ => throw new InvalidDataException($"The model has an input '{name}' that this version of Microsoft.ML.PromptLearning does not feed."),
-                });
-            }
+            foreach (var name in inputNames) values.Add(OrtValue.CreateTensorValueFromMemory(a.Input(name), a.InputShape(name)));
             using var runOptions = new RunOptions();
             using var outputs = session.Run(runOptions, inputNames, values, [ErnieOnnxGraph.ProbabilitiesOutput]);
             var flat = outputs[0].GetTensorDataAsSpan<float>();
@@ -162,10 +138,10 @@ public sealed class OnnxPredictor : IDisposable
         }
     }
 
-    /// <summary>Releases the ONNX Runtime session.</summary>
     /// <summary>Ends profiling (with <see cref="OnnxPredictorOptions.ProfileOutputPrefix"/>) and returns the profile file's path.</summary>
     public string EndProfiling() => session.EndProfiling();
 
+    /// <summary>Releases the ONNX Runtime session.</summary>
     public void Dispose() => session.Dispose();
 
     private static SessionOptions CreateSessionOptions(OnnxPredictorOptions options, out string provider)

@@ -9,10 +9,16 @@ namespace Microsoft.ML.PromptLearning.Onnx;
 /// <see cref="PromptClassifier.Forward"/>. The template is written to the <c>template</c> metadata so a scorer encodes
 /// text exactly as the fitted transformer did.
 /// </summary>
-internal sealed class PromptOnnxHead(PromptClassifier net) : OnnxClassifierHead
+internal sealed class PromptOnnxHead : OnnxClassifierHead
 {
+    private readonly PromptClassifier net;
+
+    public PromptOnnxHead(PromptClassifier net) => this.net = net.Template is null
+        ? throw new NotSupportedException("This prompt network was created without its template, so it cannot be exported to ONNX.")
+        : net;
+
     public override string Kind => "prompt";
-    public override string InputEncoding => OnnxInputEncoder.PromptEncoding;
+    public override string InputEncoding => PromptInputEncoder.EncodingName;
 
     public override OnnxExtraInputs ExtraInputs =>
         OnnxExtraInputs.PositionIds | OnnxExtraInputs.MaskPositions | (net.Soft is null ? OnnxExtraInputs.None : OnnxExtraInputs.SoftTokenIds);

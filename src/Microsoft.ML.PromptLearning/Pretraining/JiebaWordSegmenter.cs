@@ -17,7 +17,7 @@ public interface IWordSegmenter
 /// output); the jieba.NET package in the NuGet packages folder (<c>$NUGET_PACKAGES</c> or <c>~/.nuget/packages</c>).
 /// </summary>
 /// <remarks>jieba.NET loads its dictionary once per process, so the first folder used stays in effect.</remarks>
-public sealed class JiebaWordSegmenter : IWordSegmenter
+internal sealed class JiebaWordSegmenter : IWordSegmenter
 {
     /// <summary>Folder of the application's output that holds the dictionary files.</summary>
     public const string OutputFolder = "jieba";

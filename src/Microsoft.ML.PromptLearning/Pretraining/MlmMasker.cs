@@ -6,7 +6,7 @@ namespace Microsoft.ML.PromptLearning.Pretraining;
 /// <param name="Length">L.</param>
 /// <param name="FlatPositions">Masked positions as indices into the flattened <c>B·L</c> grid.</param>
 /// <param name="Labels">Original ids at those positions.</param>
-public sealed record MlmBatch(long[] InputIds, int Batch, int Length, long[] FlatPositions, long[] Labels);
+internal sealed record MlmBatch(long[] InputIds, int Batch, int Length, long[] FlatPositions, long[] Labels);
 
 /// <summary>
 /// BERT's dynamic masking: in each sequence, a fraction of the ordinary tokens is selected; 80% of them become [MASK],
@@ -14,7 +14,7 @@ public sealed record MlmBatch(long[] InputIds, int Batch, int Length, long[] Fla
 /// With word-start flags, whole words are selected instead (Google's whole-word masking for Chinese BERT, as in ERNIE):
 /// all tokens of a chosen word are predicted together, and the 80/10/10 choice is made per token.
 /// </summary>
-public sealed class MlmMasker
+internal sealed class MlmMasker
 {
     private readonly int maskId;
     private readonly int vocabSize;

@@ -4,7 +4,7 @@ using Microsoft.ML.PromptLearning.Tokenization;
 namespace Microsoft.ML.PromptLearning.Pretraining;
 
 /// <summary>Where a <see cref="PackedSequenceStream"/> stands: enough to continue exactly after a restart.</summary>
-public sealed class StreamPosition
+internal sealed class StreamPosition
 {
     /// <summary>Pass over the data (each pass uses a new shuffle).</summary>
     public int Epoch { get; set; }
@@ -20,7 +20,7 @@ public sealed class StreamPosition
 /// <summary>One packed training sequence.</summary>
 /// <param name="Ids">Exactly <c>length</c> token ids: <c>[CLS] … [SEP]</c>.</param>
 /// <param name="WordStarts">Per token, whether it begins a word (whole-word masking); null when the stream has no word segmenter.</param>
-public sealed record PackedSequence(int[] Ids, bool[] WordStarts);
+internal sealed record PackedSequence(int[] Ids, bool[] WordStarts);
 
 /// <summary>
 /// Turns lines of text into fixed-length training sequences without padding: lines are shuffled per epoch, tokenized,
@@ -28,7 +28,7 @@ public sealed record PackedSequence(int[] Ids, bool[] WordStarts);
 /// With a word segmenter, every token also carries whether it begins a word (for whole-word masking); the ids are the
 /// same as without one.
 /// </summary>
-public sealed class PackedSequenceStream
+internal sealed class PackedSequenceStream
 {
     private readonly IReadOnlyList<string> lines;
     private readonly ErnieTokenizer tokenizer;

@@ -4,7 +4,7 @@ using SharpCompress.Compressors.Xz;
 namespace Microsoft.ML.PromptLearning.Pretraining;
 
 /// <summary>Reads unlabeled text files: one text per line, UTF-8, plain or <c>.xz</c>-compressed (PaddleNLP's <c>data.txt</c> layout).</summary>
-public static class TextCorpus
+internal static class TextCorpus
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 

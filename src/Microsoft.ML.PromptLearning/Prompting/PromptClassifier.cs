@@ -1,6 +1,5 @@
 using Microsoft.ML.PromptLearning.Ernie;
-using Microsoft.ML.PromptLearning.Onnx;
-using Microsoft.ML.PromptLearning.Training;
+using Microsoft.ML.PromptLearning.Inference;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -10,7 +9,7 @@ namespace Microsoft.ML.PromptLearning.Prompting;
 /// The prompt model: word embeddings (with soft prompt vectors written into their slots) → ERNIE encoder → hidden states at
 /// the template's [MASK] slots → verbalizer → one score per label.
 /// </summary>
-internal sealed class PromptClassifier : ClassifierNet, IOnnxExportableClassifier
+internal sealed class PromptClassifier : ClassifierNet
 {
     private readonly ErnieForMaskedLM plm;
     private readonly SoftPromptEmbedding soft;     // null when the template has no soft parts
@@ -36,10 +35,6 @@ internal sealed class PromptClassifier : ClassifierNet, IOnnxExportableClassifie
     /// <summary>The template the inputs are encoded with (written to an ONNX export's metadata); null when not known.</summary>
     public Template Template { get; }
 
-    /// <inheritdoc />
-    public OnnxClassifierHead CreateOnnxHead() => Template is null
-        ? throw new NotSupportedException("This prompt network was created without its template, so it cannot be exported to ONNX.")
-        : new PromptOnnxHead(this);
 
     public override ClassifierOutput Forward(ClassifierBatch batch)
     {

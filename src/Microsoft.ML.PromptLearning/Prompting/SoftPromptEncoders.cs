@@ -7,7 +7,7 @@ namespace Microsoft.ML.PromptLearning.Prompting;
 /// P-tuning's re-parameterisation of soft vectors (PaddleNLP <c>SoftLSTM</c>): a 2-layer bidirectional LSTM over the
 /// sequence of soft vectors, then Linear(2·hidden → hidden)–ReLU–Linear(hidden → H).
 /// </summary>
-public sealed class SoftLstmEncoder : nn.Module<Tensor, Tensor>
+internal sealed class SoftLstmEncoder : nn.Module<Tensor, Tensor>
 {
     private readonly LSTM lstm;
     private readonly Sequential mlp;
@@ -30,7 +30,7 @@ public sealed class SoftLstmEncoder : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>Linear(H → hidden)–ReLU–Linear(hidden → H) applied to each soft vector (PaddleNLP's <c>mlp</c> encoder).</summary>
-public sealed class SoftMlpEncoder : nn.Module<Tensor, Tensor>
+internal sealed class SoftMlpEncoder : nn.Module<Tensor, Tensor>
 {
     private readonly Sequential mlp;
 

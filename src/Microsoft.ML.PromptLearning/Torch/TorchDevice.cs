@@ -1,26 +1,11 @@
-using Microsoft.ML.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.PromptLearning;
 
-/// <summary>Chooses the TorchSharp device the way ML.NET does: <c>MLContext.GpuDeviceId</c> set → that CUDA device, else the CPU.</summary>
+/// <summary>Chooses the TorchSharp device: a CUDA device when one is asked for and usable, else the CPU.</summary>
 internal static class TorchDevice
 {
-    /// <summary>The device for this environment.</summary>
-    /// <exception cref="InvalidOperationException">A GPU was asked for, none is usable, and <c>MLContext.FallbackToCpu</c> is false.</exception>
-    public static Device Pick(IHostEnvironment env)
-    {
-        int? gpu = null;
-        bool fallback = true;
-        if (env is IHostEnvironmentInternal e)
-        {
-            gpu = e.GpuDeviceId;
-            fallback = e.FallbackToCpu;
-        }
-        return Pick(gpu, fallback);
-    }
-
     /// <summary>Whether CUDA device <paramref name="id"/> exists and libtorch can use it (false when the CPU build of libtorch is loaded).</summary>
     public static bool CudaAvailable(int id)
     {

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.PromptLearning.Training;
 
 /// <summary>The auxiliary losses of PaddleNLP's PromptTrainer.</summary>
-public static class AuxiliaryLosses
+internal static class AuxiliaryLosses
 {
     /// <summary>
     /// R-Drop: symmetric KL divergence between the predictions of two forward passes with different dropout,

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Microsoft.ML.Runtime;
+using Microsoft.ML.PromptLearning.Inference;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.PromptLearning.Training;
@@ -80,7 +80,7 @@ internal static class ClassifierTrainingLoop
     internal const string OptimizerFile = "optimizer.bin";
 
     public static TrainingReport Run(ClassifierNet net, IReadOnlyList<EncodedExample> train, IReadOnlyList<EncodedExample> validation,
-        TrainingSettings s, Device device, IChannel channel, IProgressChannel progress, Action checkAlive)
+        TrainingSettings s, Device device, Action<string> log, Action<Func<TrainingStatus>> watch, Action checkAlive)
     {
         if (train.Count == 0) throw new InvalidOperationException("The training data has no labelled rows.");
         var objective = s.Objective ?? LabelObjective.SingleLabel;
@@ -104,18 +104,13 @@ internal static class ClassifierTrainingLoop
         {
             state = TrainerState.Resume(resumeDir, net, optimizer, out best);
             state.CheckCompatible(resumeDir, totalSteps, train.Count, s.BatchSize, s.Seed);
-            channel?.Info($"resumed from {resumeDir} at step {state.Step}");
+            log?.Invoke($"resumed from {resumeDir} at step {state.Step}");
         }
         var clock = Stopwatch.StartNew();
         double secondsBefore = state.TrainSeconds;
         long samplesBefore = state.Samples;
         long stepsBefore = state.Step;
-        progress?.SetHeader(new ProgressHeader(new[] { "Loss", "Validation accuracy" }, new[] { "Step" }), e =>
-        {
-            e.SetProgress(0, state.Step, totalSteps);
-            e.SetMetric(0, state.LastLoss);
-            if (state.History.Count > 0) e.SetMetric(1, state.History[^1].ValidationAccuracy);
-        });
+        watch?.Invoke(() => new TrainingStatus(state.Step, totalSteps, state.LastLoss, state.History.Count > 0 ? state.History[^1].ValidationAccuracy : null));
 
         List<int[]> epochBatches = null;
         while (state.Step < totalSteps && !state.EarlyStopped)
@@ -159,14 +154,14 @@ internal static class ClassifierTrainingLoop
             if (s.LoggingSteps > 0 && state.Step % s.LoggingSteps == 0)
             {
                 double mean = state.LossSum / state.LossCount;
-                channel?.Info($"step {state.Step}/{totalSteps} ({100.0 * state.Step / totalSteps:F0}%) loss {mean:F4} lr {lr:E2} " +
+                log?.Invoke($"step {state.Step}/{totalSteps} ({100.0 * state.Step / totalSteps:F0}%) loss {mean:F4} lr {lr:E2} " +
                               $"({samplesPerSecond:F1} samples/s, {TimeLeft(clock.Elapsed, state.Step - stepsBefore, totalSteps - state.Step)} left)");
                 s.Progress?.Invoke(new TrainingProgress(TrainingEventKind.Log, state.Step, totalSteps, state.Epoch, mean, lr, samplesPerSecond));
                 state.LossSum = 0; state.LossCount = 0;
             }
             if (validate && (state.Step % evalEvery == 0 || state.Step == totalSteps))
             {
-                double accuracy = objective.ValidationScore(PredictProbabilities(net, validation, s.EvalBatchSize, device, s.PadId, objective), validation);
+                double accuracy = objective.ValidationScore(TorchScoring.PredictProbabilities(net, validation, s.EvalBatchSize, device, s.PadId, objective.Activation), validation);
                 state.History.Add(new EvaluationPoint(state.Step, state.LastLoss, accuracy));
                 if (accuracy > state.BestAccuracy)
                 {
@@ -174,12 +169,12 @@ internal static class ClassifierTrainingLoop
                     best = Snapshot(net, best);
                 }
                 else state.EvalsWithoutImprovement++;
-                channel?.Info($"eval step {state.Step}: validation {objective.ScoreName} {accuracy:P2} (best {state.BestAccuracy:P2} at step {state.BestStep})");
+                log?.Invoke($"eval step {state.Step}: validation {objective.ScoreName} {accuracy:P2} (best {state.BestAccuracy:P2} at step {state.BestStep})");
                 s.Progress?.Invoke(new TrainingProgress(TrainingEventKind.Evaluation, state.Step, totalSteps, state.Epoch, state.LastLoss, lr, samplesPerSecond)
                     { ValidationAccuracy = accuracy, BestValidationAccuracy = state.BestAccuracy, BestStep = state.BestStep });
                 if (s.EarlyStoppingPatience > 0 && state.EvalsWithoutImprovement >= s.EarlyStoppingPatience)
                 {
-                    channel?.Info($"early stopping at step {state.Step}: no improvement in {state.EvalsWithoutImprovement} evaluations");
+                    log?.Invoke($"early stopping at step {state.Step}: no improvement in {state.EvalsWithoutImprovement} evaluations");
                     state.EarlyStopped = true;
                 }
             }
@@ -187,7 +182,7 @@ internal static class ClassifierTrainingLoop
             if (s.CheckpointDirectory is not null && s.SaveSteps > 0 && (state.Step % s.SaveSteps == 0 || last))
             {
                 var dir = state.Save(s, net, optimizer, best);
-                channel?.Info($"saved {dir}");
+                log?.Invoke($"saved {dir}");
                 s.Progress?.Invoke(new TrainingProgress(TrainingEventKind.Checkpoint, state.Step, totalSteps, state.Epoch, state.LastLoss, lr, samplesPerSecond) { CheckpointPath = dir });
             }
         }
@@ -223,24 +218,6 @@ internal static class ClassifierTrainingLoop
         if (!File.Exists(Path.Combine(s.ResumeFromCheckpoint, StateFile)))
             throw new InvalidDataException($"'{s.ResumeFromCheckpoint}' is not a complete checkpoint (no {StateFile}); it may have been interrupted while being written. Resume from an earlier checkpoint-N folder.");
         return s.ResumeFromCheckpoint;
-    }
-
-    /// <summary>Class probabilities for every example, in input order (batched by length, eval mode, no gradients); softmax unless <paramref name="objective"/> says otherwise.</summary>
-    public static float[][] PredictProbabilities(ClassifierNet net, IReadOnlyList<EncodedExample> examples, int batchSize, Device device, int padId, LabelObjective objective = null)
-    {
-        var result = new float[examples.Count][];
-        net.eval();
-        using var noGrad = no_grad();
-        foreach (var indices in LengthBuckets.ScoringBatches(examples.Select(e => e.Length).ToArray(), batchSize))
-        {
-            using var scope = NewDisposeScope();
-            var batch = ClassifierBatch.Collate(indices.Select(i => examples[i]).ToList(), device, padId);
-            var probs = (objective ?? LabelObjective.SingleLabel).Probabilities(net.Forward(batch).Logits).cpu();
-            var flat = probs.data<float>().ToArray();
-            int c = (int)probs.shape[1];
-            for (int r = 0; r < indices.Length; r++) result[indices[r]] = flat.AsSpan(r * c, c).ToArray();
-        }
-        return result;
     }
 
     private static Dictionary<string, Tensor> Snapshot(ClassifierNet net, Dictionary<string, Tensor> previous)

@@ -1,3 +1,4 @@
+using Microsoft.ML.PromptLearning.Inference;
 using static TorchSharp.torch;
 
 namespace Microsoft.ML.PromptLearning.Training;
@@ -25,8 +26,8 @@ internal abstract class LabelObjective
     /// <summary>The mean training loss of a batch.</summary>
     public abstract Tensor Loss(ClassifierNet net, ClassifierOutput output, ClassifierBatch batch, TrainingSettings settings);
 
-    /// <summary>Per-row probabilities <c>[B, C]</c> from the logits.</summary>
-    public abstract Tensor Probabilities(Tensor logits);
+    /// <summary>How logits become the probabilities that <see cref="ValidationScore"/> reads.</summary>
+    public abstract LabelActivation Activation { get; }
 
     /// <summary>The validation score of <paramref name="probabilities"/> (one row per example); higher is better.</summary>
     public abstract double ValidationScore(float[][] probabilities, IReadOnlyList<EncodedExample> examples);
@@ -40,13 +41,13 @@ internal abstract class LabelObjective
             batch.SoftTargets is null ? net.Loss(output, batch.Labels)
                 : AuxiliaryLosses.Distillation(output.Logits, batch.SoftTargets, batch.SoftRows, s.DistillationTemperature);
 
-        public override Tensor Probabilities(Tensor logits) => nn.functional.softmax(logits, -1);
+        public override LabelActivation Activation => LabelActivation.Softmax;
 
         public override double ValidationScore(float[][] probabilities, IReadOnlyList<EncodedExample> examples)
         {
             int correct = 0;
             for (int i = 0; i < examples.Count; i++)
-                if (Inference.Probabilities.ArgMax(probabilities[i]) == examples[i].Label) correct++;
+                if (Probabilities.ArgMax(probabilities[i]) == examples[i].Label) correct++;
             return (double)correct / examples.Count;
         }
     }

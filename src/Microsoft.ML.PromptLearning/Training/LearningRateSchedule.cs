@@ -12,7 +12,7 @@ public enum DecayShape
 }
 
 /// <summary>Learning-rate multiplier at a step: linear warmup from 0 to 1, then decay to 0 at <c>totalSteps</c>.</summary>
-public static class LearningRateSchedule
+internal static class LearningRateSchedule
 {
     /// <summary>The multiplier (0..1) for the update that follows step <paramref name="step"/> (0-based).</summary>
     public static double Factor(long step, long warmupSteps, long totalSteps, DecayShape shape)

@@ -1,3 +1,4 @@
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.PromptLearning.MultiLabel;
 using static TorchSharp.torch;
 
@@ -26,7 +27,7 @@ internal sealed class MultiLabelObjective : LabelObjective
         return nn.functional.binary_cross_entropy_with_logits(output.Logits, targets.to(output.Logits.dtype));
     }
 
-    public override Tensor Probabilities(Tensor logits) => sigmoid(logits);
+    public override LabelActivation Activation => LabelActivation.Sigmoid;
 
     public override double ValidationScore(float[][] probabilities, IReadOnlyList<EncodedExample> examples)
     {

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Microsoft.ML.PromptLearning.Prompting;
+using Microsoft.ML.PromptLearning.Inference;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

@@ -35,3 +35,10 @@ public sealed record TrainingProgress(TrainingEventKind Kind, long Step, long To
     /// <summary>The folder written (checkpoint events).</summary>
     public string CheckpointPath { get; init; }
 }
+
+/// <summary>Where a training run stands, for a host's progress display (read on demand while the loop runs).</summary>
+/// <param name="Step">Optimizer steps done.</param>
+/// <param name="TotalSteps">Optimizer steps planned.</param>
+/// <param name="Loss">The latest step's loss (NaN before the first).</param>
+/// <param name="ValidationAccuracy">The latest validation accuracy, or null before the first evaluation.</param>
+internal readonly record struct TrainingStatus(long Step, long TotalSteps, double Loss, double? ValidationAccuracy);

@@ -5,6 +5,8 @@ using System.Text.Json.Nodes;
 using Microsoft.ML.PromptLearning.Data;
 using Microsoft.ML.PromptLearning.Ernie;
 using Microsoft.ML.PromptLearning.FineTuning;
+using Microsoft.ML.PromptLearning.MLNet;
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.PromptLearning.MultiLabel;
 using Microsoft.ML.PromptLearning.Prompting;
 using Microsoft.ML.PromptLearning.Training;
@@ -81,13 +83,14 @@ internal sealed class MultiLabelBenchCommand : System.CommandLine.Command
                     var template = Template.FromPrompt(parsed.GetValue(prompt));
                     var entries = folder.Labels.Select(l => new PromptSetup.LabelWordEntry(l, words[l])).ToList();
                     net = PromptSetup.CreateNet(plm.Model, plm.Tokenizer, template, entries, PromptVerbalizerKind.Soft);
-                    var encoder = new PromptEncoder(template, plm.Tokenizer, max);
-                    encode = t => PromptSetup.Encode(encoder, new MLNet.TextRow(t, null, -1));
+                    var encoder = new PromptInputEncoder(new PromptEncoder(template, plm.Tokenizer, max));
+                    encode = t => encoder.Encode(t, null);
                 }
                 else if (method == "finetune")
                 {
                     net = new FineTuneClassifier(plm.Model, folder.Labels.Count, FineTuneClassifier.Resolve(FineTunePooling.Auto, plm.HasPooler));
-                    encode = t => { var e = plm.Tokenizer.Encode(t, null, max); return new EncodedExample { InputIds = e.InputIds, TokenTypeIds = e.TokenTypeIds }; };
+                    var encoder = new TextPairInputEncoder(plm.Tokenizer, max);
+                    encode = t => encoder.Encode(t, null);
                 }
                 else throw new ArgumentException($"unknown method '{method}' (prompt, finetune)");
                 List<EncodedExample> Encode(Split s) => s.Rows.Select((r, i) => { var e = encode(r.Text); e.LabelSet = s.Gold[i]; return e; }).ToList();
@@ -100,8 +103,8 @@ internal sealed class MultiLabelBenchCommand : System.CommandLine.Command
                 var devExamples = Encode(dev);
                 var report = ClassifierTrainingLoop.Run(net, Encode(train), devExamples, settings, CPU, null, null, null);
                 double trainSeconds = clock.Elapsed.TotalSeconds;
-                var devProbs = ClassifierTrainingLoop.PredictProbabilities(net, devExamples, 32, CPU, plm.Tokenizer.PadId, LabelObjective.MultiLabel);
-                var testProbs = ClassifierTrainingLoop.PredictProbabilities(net, Encode(test), 32, CPU, plm.Tokenizer.PadId, LabelObjective.MultiLabel);
+                var devProbs = TorchScoring.PredictProbabilities(net, devExamples, 32, CPU, plm.Tokenizer.PadId, LabelActivation.Sigmoid);
+                var testProbs = TorchScoring.PredictProbabilities(net, Encode(test), 32, CPU, plm.Tokenizer.PadId, LabelActivation.Sigmoid);
                 var thresholds = LabelThresholds.Tune(devProbs, dev.Gold, folder.Labels.Count);
                 MultiLabelClassificationMetrics Score(float[][] probs, int[][] gold, float[] t) => MultiLabelClassificationMetrics.Compute(gold,
                     probs.Select(p => (IReadOnlyCollection<int>)(tree is null ? LabelThresholds.Apply(p, t) : tree.Complete(LabelThresholds.Apply(p, t)))).ToArray(), folder.Labels, tree);

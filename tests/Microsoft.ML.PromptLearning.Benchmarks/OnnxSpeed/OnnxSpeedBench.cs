@@ -1,3 +1,4 @@
+using Microsoft.ML.PromptLearning.Inference;
 using System.Diagnostics;
 using Microsoft.ML.PromptLearning.Ernie;
 using Microsoft.ML.PromptLearning.FineTuning;
@@ -61,7 +62,7 @@ internal sealed class OnnxSpeedBench : IDisposable
     {
         var sw = Stopwatch.StartNew();
         var settings = new ScoringSettings { TextColumn = "Text", ScoreColumn = "Score", PredictedLabelColumn = "PredictedLabel", LabelNames = Labels, MaxSequenceLength = 512, EvalBatchSize = 32 };
-        exports[engine] = ErnieOnnxExporter.ExportToBytes(net, tokenizer, settings, ExportOptions(engine));
+        exports[engine] = ErnieOnnxExporter.ExportToBytes(net, new FineTuneOnnxHead(net), tokenizer, settings, ExportOptions(engine));
         return (exports[engine].Length, sw.Elapsed.TotalSeconds);
     }
 
@@ -69,7 +70,7 @@ internal sealed class OnnxSpeedBench : IDisposable
     public (double MaxDiff, double Agreement) CompareWithTorch(string engine)
     {
         set_num_threads(2);
-        torchReference ??= ClassifierTrainingLoop.PredictProbabilities(net, examples, 32, CPU, tokenizer.PadId);
+        torchReference ??= TorchScoring.PredictProbabilities(net, examples, 32, CPU, tokenizer.PadId);
         using var predictor = new OnnxPredictor(exports[engine], new OnnxPredictorOptions { BatchSize = 32, IntraOpNumThreads = 2 });
         var onnx = predictor.Run(examples);
         double max = 0;
@@ -92,7 +93,7 @@ internal sealed class OnnxSpeedBench : IDisposable
         if (engine == "torch")
         {
             set_num_threads(threads);
-            score = batch => ClassifierTrainingLoop.PredictProbabilities(net, batch, batch.Count, CPU, tokenizer.PadId);
+            score = batch => TorchScoring.PredictProbabilities(net, batch, batch.Count, CPU, tokenizer.PadId);
         }
         else
         {

@@ -1,3 +1,4 @@
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.PromptLearning.Ernie;
 using Microsoft.ML.PromptLearning.FineTuning;
 using Microsoft.ML.PromptLearning.Training;

@@ -1,3 +1,4 @@
+using Microsoft.ML.PromptLearning.Inference;
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -76,16 +77,17 @@ internal static class OnnxTestModels
     }
 
     public static List<EncodedExample> Encode(ErnieTokenizer tokenizer, IEnumerable<string> texts, int maxLength = 32) =>
-        texts.Select(t => ErnieTextClassificationTransformer.EncodeRow(tokenizer, new TextRow(t, null, -1), maxLength)).ToList();
+        texts.Select(t => new TextPairInputEncoder(tokenizer, maxLength).Encode(t, null)).ToList();
 
     /// <summary>TorchSharp's probabilities, scored in batches of 3 (different padding from the ONNX call).</summary>
     public static float[][] TorchProbabilities(ClassifierNet net, IReadOnlyList<EncodedExample> examples, int padId) =>
-        ClassifierTrainingLoop.PredictProbabilities(net, examples, 3, CPU, padId);
+        TorchScoring.PredictProbabilities(net, examples, 3, CPU, padId);
 
-    /// <summary>Exports to bytes.</summary>
+    /// <summary>Exports to bytes (with the fine-tune head unless <paramref name="head"/> is given).</summary>
     public static byte[] Export(ClassifierNet net, ErnieTokenizer tokenizer, OnnxPrecision precision = OnnxPrecision.Float32,
-        OnnxInt8Kernel kernel = OnnxInt8Kernel.MatMulInteger, string[] labels = null) =>
-        ErnieOnnxExporter.ExportToBytes(net, tokenizer, Settings(labels ?? Labels), new OnnxExportOptions { Precision = precision, Int8Kernel = kernel });
+        OnnxInt8Kernel kernel = OnnxInt8Kernel.MatMulInteger, string[] labels = null, OnnxClassifierHead head = null) =>
+        ErnieOnnxExporter.ExportToBytes(net, head ?? new FineTuneOnnxHead((FineTuneClassifier)net), tokenizer, Settings(labels ?? Labels),
+            new OnnxExportOptions { Precision = precision, Int8Kernel = kernel });
 
     /// <summary>Runs the model with ONNX Runtime directly on all examples as one padded batch (no predictor code involved).</summary>
     public static float[][] OrtProbabilities(byte[] model, IReadOnlyList<EncodedExample> examples, int padId)

@@ -63,7 +63,7 @@ public class PromptOnnxExportTests(ITestOutputHelper output)
         var texts = ScoredTexts();
         var expected = model.PredictProbabilities(texts);
         var encoder = new PromptEncoder(model.Template, model.Tokenizer, 32);
-        var examples = texts.Select(t => PromptSetup.Encode(encoder, new TextRow(t, null, -1))).ToList();
+        var examples = texts.Select(t => new PromptInputEncoder(encoder).Encode(t, null)).ToList();
         var direct = OrtProbabilities(bytes, examples, model.Tokenizer.PadId);                   // one padded batch
         using var predictor = new OnnxPredictor(bytes, new OnnxPredictorOptions { BatchSize = 4, IntraOpNumThreads = 1 });
         var viaPredictor = predictor.PredictProbabilities(texts);

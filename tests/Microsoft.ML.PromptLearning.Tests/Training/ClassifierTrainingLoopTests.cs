@@ -1,3 +1,4 @@
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.PromptLearning.Ernie;
 using Microsoft.ML.PromptLearning.FineTuning;
 using Microsoft.ML.PromptLearning.Training;
@@ -30,7 +31,7 @@ public class ClassifierTrainingLoopTests
         Assert.Equal(best.Step, report.BestStep);
         Assert.Equal(best.ValidationAccuracy, report.BestValidationAccuracy);
         // the restored weights reproduce the best validation accuracy, not the last one
-        var probs = ClassifierTrainingLoop.PredictProbabilities(net, valid, 8, CPU, 0);
+        var probs = TorchScoring.PredictProbabilities(net, valid, 8, CPU, 0);
         double accuracy = valid.Select((e, i) => global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(probs[i]) == e.Label ? 1.0 : 0.0).Average();
         Assert.Equal(report.BestValidationAccuracy, accuracy);
         // the first evaluation reaching the best accuracy is kept, and training stopped after exactly `patience` evaluations without improvement
@@ -57,7 +58,7 @@ public class ClassifierTrainingLoopTests
         {
             var (net, train, _) = Setup(3);
             ClassifierTrainingLoop.Run(net, train, null, new TrainingSettings { BatchSize = 2, MaxSteps = 6, LearningRate = 1e-3, HeadLearningRate = 1e-2, Seed = 9, UseRDrop = true, UseRgl = true }, CPU, null, null, null);
-            return ClassifierTrainingLoop.PredictProbabilities(net, train, 4, CPU, 0).SelectMany(r => r).ToArray();
+            return TorchScoring.PredictProbabilities(net, train, 4, CPU, 0).SelectMany(r => r).ToArray();
         }
         Assert.Equal(Train(), Train());
     }

@@ -1,5 +1,6 @@
 using Microsoft.ML.PromptLearning.Ernie;
 using Microsoft.ML.PromptLearning.FineTuning;
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.PromptLearning.MultiLabel;
 using Microsoft.ML.PromptLearning.Prompting;
 using Microsoft.ML.PromptLearning.Tokenization;
@@ -45,7 +46,7 @@ public class MultiLabelObjectiveTests
         double expected = (Math.Log(2) + Math.Log(1 + Math.Exp(2)) + Math.Log(1 + Math.Exp(-1)) + Math.Log(2)) / 4;
         Assert.Equal(expected, loss, 5);
         Assert.Equal(new[] { 1f, 0f, 0f, 0f }, MultiLabelObjective.Targets([[0], []], 2, CPU).data<float>().ToArray());
-        Assert.Equal(new[] { 0.5f, 1 / (1 + MathF.Exp(-2)) }, LabelObjective.MultiLabel.Probabilities(logits)[0].data<float>().ToArray());
+        Assert.Equal(new[] { 0.5f, 1 / (1 + MathF.Exp(-2)) }, LabelObjective.MultiLabel.Activation.Apply(logits)[0].data<float>().ToArray());
     }
 
     [Fact]
@@ -86,7 +87,7 @@ public class MultiLabelObjectiveTests
             LearningRate = 1e-3, HeadLearningRate = 3e-2, Seed = 2,
         };
         var report = ClassifierTrainingLoop.Run(net, train, valid, settings, CPU, null, null, null);
-        var probs = ClassifierTrainingLoop.PredictProbabilities(net, valid, 8, CPU, 0, LabelObjective.MultiLabel);
+        var probs = TorchScoring.PredictProbabilities(net, valid, 8, CPU, 0, LabelActivation.Sigmoid);
         var metrics = MultiLabelClassificationMetrics.Compute(valid.Select(e => (IReadOnlyCollection<int>)e.LabelSet).ToArray(),
             probs.Select(p => (IReadOnlyCollection<int>)LabelThresholds.Apply(p)).ToArray(), ["school", "business"]);
         // empty sets and both labels together are learnt (the soft verbalizer starts from the MLM decoder and moves slower)

@@ -1,3 +1,4 @@
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.PromptLearning.Training;
 using static TorchSharp.torch;
 

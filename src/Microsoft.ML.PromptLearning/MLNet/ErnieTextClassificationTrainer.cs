@@ -2,7 +2,9 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.PromptLearning;
 using Microsoft.ML.PromptLearning.FineTuning;
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.PromptLearning.MLNet;
+using Microsoft.ML.PromptLearning.Onnx;
 using Microsoft.ML.PromptLearning.Tokenization;
 using Microsoft.ML.PromptLearning.Training;
 using Microsoft.ML.Runtime;
@@ -57,42 +59,20 @@ public sealed class ErnieTextClassificationTrainer : IEstimator<ErnieTextClassif
     internal AdditionalTrainingRows AdditionalRows { get; init; }
 
     /// <inheritdoc/>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        var label = InputColumns.CheckTrainingSchema(host, inputSchema, options);
-        return ScoreSchema.OutputShape(inputSchema, label, options.PredictedLabelColumnName, options.ScoreColumnName);
-    }
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => TrainerCore.OutputSchema(host, inputSchema, options);
 
     /// <summary>Trains the classifier.</summary>
     public ErnieTextClassificationTransformer Fit(IDataView input)
     {
-        host.CheckValue(input, nameof(input));
-        GetOutputSchema(SchemaShape.Create(input.Schema));
-        var labelColumn = input.Schema[options.LabelColumnName];
-        var labelNames = InputColumns.LabelNames(labelColumn);
-        var plm = TrainerCore.LoadPlm(host, options);
-        var pooling = FineTuneClassifier.Resolve(options.Pooling, plm.HasPooler);
-        var net = new FineTuneClassifier(plm.Model, labelNames.Length, pooling);
-        var settings = ScoringSettings.From(options, labelNames);
-        List<EncodedExample> train, validation = null;
-        (int Count, double MeanDroppedShare) truncation;
-        using (var ch = host.Start("Reading data"))
+        var fitted = TrainerCore.Fit(host, options, input, AdditionalRows, "ERNIE fine-tune", checkLabels: null, (plm, labelNames) =>
         {
-            ch.Info(options.Pooling != FineTunePooling.Auto ? $"pooling: {pooling}"
-                : $"pooling: {pooling} (Auto: the checkpoint {(plm.HasPooler ? "has pretrained pooler weights" : "has no pooler weights, so its pooler would be random")})");
-            train = TrainerCore.ReadLabelled(host, ch, input, options, "training").Select(r => ErnieTextClassificationTransformer.EncodeRow(plm.Tokenizer, r, options.MaxSequenceLength)).ToList();
-            truncation = TrainerCore.ReportTruncation(ch, train, options, "training");
-            TrainerCore.AddRows(ch, train, AdditionalRows, r => ErnieTextClassificationTransformer.EncodeRow(plm.Tokenizer, r, options.MaxSequenceLength));
-            if (options.ValidationSet is not null)
-            {
-                TrainerCore.CheckValidationSchema(host, options.ValidationSet, options, labelNames.Length);
-                validation = TrainerCore.ReadLabelled(host, ch, options.ValidationSet, options, "validation").Select(r => ErnieTextClassificationTransformer.EncodeRow(plm.Tokenizer, r, options.MaxSequenceLength)).ToList();
-            }
-        }
-        var report = TrainerCore.Train(host, net, train, validation, TrainerCore.Settings(options, options.ClassifierLearningRate ?? options.LearningRate, plm.Tokenizer.PadId, additional: AdditionalRows),
-            options.NumberOfThreads, "ERNIE fine-tune");
-        report = report with { TruncatedTrainingTexts = truncation.Count, MeanDroppedShare = truncation.MeanDroppedShare };
-        return new ErnieTextClassificationTransformer(host, net, plm.Tokenizer, settings, report);
+            var pooling = FineTuneClassifier.Resolve(options.Pooling, plm.HasPooler);
+            return new TrainingSetup(new FineTuneClassifier(plm.Model, labelNames.Length, pooling), new TextPairInputEncoder(plm.Tokenizer, options.MaxSequenceLength),
+                options.ClassifierLearningRate ?? options.LearningRate, CheckpointFiles: null,
+                options.Pooling != FineTunePooling.Auto ? $"pooling: {pooling}"
+                    : $"pooling: {pooling} (Auto: the checkpoint {(plm.HasPooler ? "has pretrained pooler weights" : "has no pooler weights, so its pooler would be random")})");
+        });
+        return new ErnieTextClassificationTransformer(host, (FineTuneClassifier)fitted.Net, fitted.Tokenizer, fitted.Settings, fitted.Report);
     }
 }
 
@@ -106,20 +86,14 @@ public sealed class ErnieTextClassificationTransformer : ErnieClassifierTransfor
         loaderSignature: LoaderSignature, loaderAssemblyName: typeof(ErnieTextClassificationTransformer).Assembly.FullName);
 
     internal ErnieTextClassificationTransformer(IHostEnvironment env, FineTuneClassifier net, ErnieTokenizer tokenizer, ScoringSettings settings, TrainingReport report)
-        : base(env.Register(nameof(ErnieTextClassificationTransformer)), net, tokenizer, settings, report) { }
+        : base(env.Register(nameof(ErnieTextClassificationTransformer)), net, tokenizer, new TextPairInputEncoder(tokenizer, settings.MaxSequenceLength), settings, report) { }
 
     /// <summary>How a text becomes the classifier's input vector (never <see cref="FineTunePooling.Auto"/>: resolved when training).</summary>
     public FineTunePooling Pooling => ((FineTuneClassifier)Net).Pooling;
 
-    internal static EncodedExample EncodeRow(ErnieTokenizer tokenizer, TextRow row, int maxLength)
-    {
-        var e = tokenizer.Encode(row.Text ?? "", row.TextPair, maxLength);
-        return new EncodedExample { InputIds = e.InputIds, TokenTypeIds = e.TokenTypeIds, Label = row.Label, DroppedTokens = e.DroppedTokens };
-    }
+    private protected override OnnxClassifierHead CreateOnnxHead() => new FineTuneOnnxHead((FineTuneClassifier)Net);
 
-    private protected override EncodedExample Encode(string text, string textPair) =>
-        EncodeRow(Tokenizer, new TextRow(text, textPair, -1), Settings.MaxSequenceLength);
-
+    /// <summary>Writes the model into an ML.NET model zip (called by <c>mlContext.Model.Save</c>).</summary>
     public override void SaveModel(ModelSaveContext ctx)
     {
         Host.CheckValue(ctx, nameof(ctx));

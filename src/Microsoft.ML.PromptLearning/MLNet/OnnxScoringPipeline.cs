@@ -6,7 +6,7 @@ using Microsoft.ML.PromptLearning.MLNet;
 using Microsoft.ML.PromptLearning.Onnx;
 using Microsoft.ML.PromptLearning.Onnx.Proto;
 using Microsoft.ML.PromptLearning.Tokenization;
-using Microsoft.ML.PromptLearning.Training;
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.Runtime;
 
 [assembly: LoadableClass(typeof(OnnxTextEncodingTransformer), null, typeof(SignatureLoadModel), "ERNIE ONNX text encoding", OnnxTextEncodingTransformer.LoaderSignature)]
@@ -31,7 +31,7 @@ public static class OnnxScoringPipeline
     public static TransformerChain<ITransformer> ToOnnxScoringPipeline(this ErnieClassifierTransformerBase transformer, MLContext mlContext, OnnxExportOptions options = null)
     {
         ArgumentNullException.ThrowIfNull(transformer);
-        var model = ErnieOnnxExporter.Build(transformer.Net, transformer.Tokenizer, transformer.Settings, options);
+        var model = transformer.BuildOnnx(options);
         return Create(mlContext, model, Google.Protobuf.MessageExtensions.ToByteArray(model), "the exported model");
     }
 
@@ -83,7 +83,7 @@ internal sealed class OnnxTextEncodingTransformer : RowToRowTransformerBase
 
     private readonly Dictionary<string, string> metadataMap;
     private readonly OnnxModelMetadata metadata;
-    private readonly OnnxInputEncoder encoder;
+    private readonly InputEncoder encoder;
     private readonly string[] inputs;
 
     internal OnnxTextEncodingTransformer(IHostEnvironment env, IReadOnlyDictionary<string, string> metadataMap, string[] inputs)
@@ -93,7 +93,7 @@ internal sealed class OnnxTextEncodingTransformer : RowToRowTransformerBase
         this.metadataMap = metadataMap.Where(kv => kv.Key != OnnxModelMetadata.ModelConfigKey).ToDictionary(kv => kv.Key, kv => kv.Value);
         metadata = OnnxModelMetadata.Read(this.metadataMap, "The ONNX model");
         var vocab = metadata.Vocab ?? throw Host.Except("The ONNX model was exported without its vocabulary; export it with EmbedVocabulary = true to use it in an ML.NET pipeline.");
-        encoder = OnnxInputEncoder.Create(metadata, ErnieTokenizer.FromVocabText(vocab, metadata.DoLowerCase));
+        encoder = metadata.CreateInputEncoder(ErnieTokenizer.FromVocabText(vocab, metadata.DoLowerCase));
         this.inputs = inputs;
     }
 
@@ -140,20 +140,9 @@ internal sealed class OnnxTextEncodingTransformer : RowToRowTransformerBase
 
         public override Delegate[] CreateGetters(DataViewRow input, Func<int, bool> activeOutput, out Action disposer)
         {
-            var textGetter = input.GetGetter<ReadOnlyMemory<char>>(input.Schema[textIndex]);
-            var pairGetter = pairIndex >= 0 ? input.GetGetter<ReadOnlyMemory<char>>(input.Schema[pairIndex]) : null;
-            long cachedPosition = -1;
-            PaddedBatchArrays encoded = null;
-            ReadOnlyMemory<char> text = default, pair = default;
-            void Ensure()
-            {
-                if (cachedPosition == input.Position && encoded is not null) return;
-                textGetter(ref text);
-                pairGetter?.Invoke(ref pair);
-                // A batch of one row (ApplyOnnxModel runs row by row): nothing is padded, so the pad id does not matter.
-                encoded = PaddedBatchArrays.Pad([parent.encoder.Encode(text.ToString(), pairGetter is null ? null : pair.ToString())], padId: 0, allInputs: true);
-                cachedPosition = input.Position;
-            }
+            var read = InputColumns.TextGetter(input, textIndex, pairIndex);
+            // A batch of one row (ApplyOnnxModel runs row by row): nothing is padded, so the pad id does not matter.
+            var encoded = RowCache.PerRow(input, () => PaddedBatchArrays.Pad([parent.encoder.Encode(read())], padId: 0, allInputs: true));
             disposer = null;
             var getters = new Delegate[parent.inputs.Length];
             for (int i = 0; i < getters.Length; i++)
@@ -162,8 +151,7 @@ internal sealed class OnnxTextEncodingTransformer : RowToRowTransformerBase
                 string name = parent.inputs[i];
                 getters[i] = (ValueGetter<VBuffer<long>>)((ref VBuffer<long> dst) =>
                 {
-                    Ensure();
-                    var values = Values(encoded, name);
+                    var values = encoded().Input(name);
                     var editor = VBufferEditor.Create(ref dst, values.Length);
                     values.CopyTo(editor.Values);
                     dst = editor.Commit();
@@ -171,17 +159,6 @@ internal sealed class OnnxTextEncodingTransformer : RowToRowTransformerBase
             }
             return getters;
         }
-
-        private static long[] Values(PaddedBatchArrays e, string input) => input switch
-        {
-            ErnieOnnxGraph.InputIdsName => e.InputIds,
-            ErnieOnnxGraph.AttentionMaskName => e.AttentionMask,
-            ErnieOnnxGraph.TokenTypeIdsName => e.TokenTypeIds,
-            ErnieOnnxGraph.PositionIdsName => e.PositionIds,
-            ErnieOnnxGraph.SoftTokenIdsName => e.SoftTokenIds,
-            ErnieOnnxGraph.MaskPositionsName => e.MaskPositions,
-            _ => throw new InvalidOperationException($"The ONNX model has an input '{input}' that this version of Microsoft.ML.PromptLearning does not feed."),
-        };
 
         public override Delegate MakeGetter(DataViewRow input, int iinfo, Func<int, bool> activeOutput, out Action disposer) =>
             throw new NotSupportedException("Getters are created together in CreateGetters.");
@@ -262,26 +239,15 @@ internal sealed class OnnxProbabilitiesTransformer : RowToRowTransformerBase
             int classes = parent.labels.Length;
             VBuffer<float> buffer = default;
             var dense = new float[classes];
-            long cachedPosition = -1;
-            void Ensure()
+            var probabilities = RowCache.PerRow(input, () =>
             {
-                if (cachedPosition == input.Position) return;
                 getter(ref buffer);
                 if (buffer.Length != classes) throw Host.Except($"The ONNX model returned {buffer.Length} probabilities per row; {classes} were expected.");
                 buffer.CopyTo(dense);
-                cachedPosition = input.Position;
-            }
-            disposer = null;
-            var getters = new Delegate[2];
-            if (activeOutput(0)) getters[0] = (ValueGetter<uint>)((ref uint dst) => { Ensure(); dst = (uint)global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(dense) + 1; });
-            if (activeOutput(1)) getters[1] = (ValueGetter<VBuffer<float>>)((ref VBuffer<float> dst) =>
-            {
-                Ensure();
-                var editor = VBufferEditor.Create(ref dst, classes);
-                dense.CopyTo(editor.Values);
-                dst = editor.Commit();
+                return dense;
             });
-            return getters;
+            disposer = null;
+            return ScoreSchema.Getters(activeOutput, probabilities);
         }
 
         public override Delegate MakeGetter(DataViewRow input, int iinfo, Func<int, bool> activeOutput, out Action disposer) =>

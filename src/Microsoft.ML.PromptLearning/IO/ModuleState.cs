@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.PromptLearning.Prompting;
+namespace Microsoft.ML.PromptLearning;
 
 /// <summary>Writes and reads a module's named parameters as safetensors (float32, CPU), checking names and shapes on load.</summary>
 internal static class ModuleState

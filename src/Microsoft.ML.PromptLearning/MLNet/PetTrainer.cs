@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.PromptLearning.MLNet;
 using Microsoft.ML.PromptLearning.SelfTraining;
 using Microsoft.ML.Runtime;

@@ -3,7 +3,10 @@ using System.Text.Json.Nodes;
 using Microsoft.ML.Data;
 using TorchSharp;
 using Microsoft.ML.PromptLearning.Ernie;
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.PromptLearning.MLNet;
+using Microsoft.ML.PromptLearning.Onnx;
+using Microsoft.ML.PromptLearning.Onnx.Proto;
 using Microsoft.ML.PromptLearning.Tokenization;
 using Microsoft.ML.PromptLearning.Training;
 using Microsoft.ML.Runtime;
@@ -17,33 +20,35 @@ namespace Microsoft.ML.PromptLearning;
 /// </summary>
 public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
 {
-    private protected ErnieClassifierTransformerBase(IHost host, ClassifierNet net, ErnieTokenizer tokenizer, ScoringSettings settings, TrainingReport report)
+    private protected ErnieClassifierTransformerBase(IHost host, ClassifierNet net, ErnieTokenizer tokenizer, InputEncoder encoder, ScoringSettings settings, TrainingReport report)
         : base(host, settings)
     {
         Net = net;
         Tokenizer = tokenizer;
+        Encoder = encoder;
         TrainingReport = report;
-        Device = TorchDevice.Pick(host);
+        Device = HostDevice.Pick(host);
         Net.to(Device);
         Net.eval();
     }
 
     internal ClassifierNet Net { get; }
     internal ErnieTokenizer Tokenizer { get; }
+    /// <summary>Turns a row into the network's inputs, as in training.</summary>
+    internal InputEncoder Encoder { get; }
     private protected Device Device { get; }
 
     /// <summary>How training went (steps, best validation accuracy, time, samples/s); null for a model loaded from a zip.</summary>
     public TrainingReport TrainingReport { get; }
 
-    /// <summary>Turns one row into model inputs.</summary>
-    private protected abstract EncodedExample Encode(string text, string textPair);
+    internal override float[][] Score(IReadOnlyList<TextRow> rows) =>
+        rows.Count == 0 ? [] : TorchScoring.PredictProbabilities(Net, rows.Select(r => Encoder.Encode(r)).ToList(), Settings.EvalBatchSize, Device, Tokenizer.PadId);
 
-    internal override float[][] Score(IReadOnlyList<TextRow> rows)
-    {
-        if (rows.Count == 0) return [];
-        var examples = rows.Select(r => Encode(r.Text ?? "", r.TextPair)).ToList();
-        return ClassifierTrainingLoop.PredictProbabilities(Net, examples, Settings.EvalBatchSize, Device, Tokenizer.PadId);
-    }
+    /// <summary>The ONNX head that reproduces this model's network on top of the exported encoder (the one ONNX extension point of a model kind).</summary>
+    private protected abstract OnnxClassifierHead CreateOnnxHead();
+
+    /// <summary>The ONNX model of this classifier (see <see cref="OnnxExport"/>).</summary>
+    internal ModelProto BuildOnnx(OnnxExportOptions options) => ErnieOnnxExporter.Build(Net, CreateOnnxHead(), Tokenizer, Settings, options);
 
     /// <summary>Releases the native tensors of the model.</summary>
     public override void Dispose() => Net.Dispose();

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.PromptLearning.Training;
+namespace Microsoft.ML.PromptLearning.Inference;
 
 /// <summary>One text (or pair) turned into model inputs; arrays have the same length T except <see cref="MaskPositions"/>.</summary>
 internal sealed class EncodedExample

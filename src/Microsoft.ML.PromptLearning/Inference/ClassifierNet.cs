@@ -2,7 +2,7 @@ using Microsoft.ML.PromptLearning.Ernie;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.PromptLearning.Training;
+namespace Microsoft.ML.PromptLearning.Inference;
 
 /// <summary>What a classifier computes for a batch.</summary>
 /// <param name="Logits">Class scores <c>[B, C]</c> whose softmax is the class probability.</param>

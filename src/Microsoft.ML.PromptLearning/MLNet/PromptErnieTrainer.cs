@@ -3,7 +3,9 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.PromptLearning;
 using Microsoft.ML.PromptLearning.Ernie;
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.PromptLearning.MLNet;
+using Microsoft.ML.PromptLearning.Onnx;
 using Microsoft.ML.PromptLearning.Prompting;
 using Microsoft.ML.PromptLearning.Tokenization;
 using Microsoft.ML.PromptLearning.Training;
@@ -98,48 +100,27 @@ public sealed class PromptErnieTrainer : IEstimator<PromptErnieTransformer>
     internal AdditionalTrainingRows AdditionalRows { get; init; }
 
     /// <inheritdoc/>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        var label = InputColumns.CheckTrainingSchema(host, inputSchema, options);
-        return ScoreSchema.OutputShape(inputSchema, label, options.PredictedLabelColumnName, options.ScoreColumnName);
-    }
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => TrainerCore.OutputSchema(host, inputSchema, options);
 
     /// <summary>Trains the prompt model.</summary>
     public PromptErnieTransformer Fit(IDataView input)
     {
-        host.CheckValue(input, nameof(input));
-        GetOutputSchema(SchemaShape.Create(input.Schema));
-        var labelNames = InputColumns.LabelNames(input.Schema[options.LabelColumnName]);
-        var words = PromptSetup.OrderedLabelWords(host, options, labelNames);
-        var plm = TrainerCore.LoadPlm(host, options);
-        var template = PromptSetup.BuildTemplate(host, options, words, plm.Tokenizer);
-        var net = PromptSetup.CreateNet(plm.Model, plm.Tokenizer, template, words, options.Verbalizer);
-        var encoder = new PromptEncoder(template, plm.Tokenizer, options.MaxSequenceLength);
-        List<EncodedExample> train, validation = null;
-        (int Count, double MeanDroppedShare) truncation;
-        using (var ch = host.Start("Reading data"))
+        List<PromptSetup.LabelWordEntry> words = null;
+        Template template = null;
+        var fitted = TrainerCore.Fit(host, options, input, AdditionalRows, "PromptErnie", labelNames => words = PromptSetup.OrderedLabelWords(host, options, labelNames), (plm, _) =>
         {
-            train = TrainerCore.ReadLabelled(host, ch, input, options, "training").Select(r => PromptSetup.Encode(encoder, r)).ToList();
-            truncation = TrainerCore.ReportTruncation(ch, train, options, "training");
-            TrainerCore.AddRows(ch, train, AdditionalRows, r => PromptSetup.Encode(encoder, r));
-            if (options.ValidationSet is not null)
+            template = PromptSetup.BuildTemplate(host, options, words, plm.Tokenizer);
+            var checkpointFiles = new Dictionary<string, string>
             {
-                TrainerCore.CheckValidationSchema(host, options.ValidationSet, options, labelNames.Length);
-                validation = TrainerCore.ReadLabelled(host, ch, options.ValidationSet, options, "validation").Select(r => PromptSetup.Encode(encoder, r)).ToList();
-            }
-            ch.Info($"template: {template}");
-        }
+                ["template_config.json"] = template.ToJson(),
+                ["verbalizer_config.json"] = JsonSerializer.Serialize(new { kind = options.Verbalizer.ToString(), label_words = words.ToDictionary(w => w.Label, w => w.Words) },
+                    new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }),
+            };
+            return new TrainingSetup(PromptSetup.CreateNet(plm.Model, plm.Tokenizer, template, words, options.Verbalizer),
+                new PromptInputEncoder(new PromptEncoder(template, plm.Tokenizer, options.MaxSequenceLength)), options.PromptLearningRate, checkpointFiles, $"template: {template}");
+        });
         var prompt = new PromptSetup.PromptConfig(template.ToJson(), options.Verbalizer, words.Select(w => w.Words).ToArray());
-        var checkpointFiles = new Dictionary<string, string>
-        {
-            ["template_config.json"] = template.ToJson(),
-            ["verbalizer_config.json"] = JsonSerializer.Serialize(new { kind = options.Verbalizer.ToString(), label_words = words.ToDictionary(w => w.Label, w => w.Words) },
-                new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }),
-        };
-        var report = TrainerCore.Train(host, net, train, validation, TrainerCore.Settings(options, options.PromptLearningRate, plm.Tokenizer.PadId, checkpointFiles, AdditionalRows),
-            options.NumberOfThreads, "PromptErnie");
-        report = report with { TruncatedTrainingTexts = truncation.Count, MeanDroppedShare = truncation.MeanDroppedShare };
-        return new PromptErnieTransformer(host, net, plm.Tokenizer, ScoringSettings.From(options, labelNames), report, prompt);
+        return new PromptErnieTransformer(host, fitted.Net, fitted.Tokenizer, fitted.Settings, fitted.Report, prompt);
     }
 }
 
@@ -155,26 +136,24 @@ public sealed class PromptErnieTransformer : ErnieClassifierTransformerBase
         modelSignature: "PRMTERNI", verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
         loaderSignature: LoaderSignature, loaderAssemblyName: typeof(PromptErnieTransformer).Assembly.FullName);
 
-    private readonly PromptEncoder encoder;
-
     internal PromptErnieTransformer(IHostEnvironment env, ClassifierNet net, ErnieTokenizer tokenizer, ScoringSettings settings, TrainingReport report, PromptSetup.PromptConfig prompt)
-        : base(env.Register(nameof(PromptErnieTransformer)), net, tokenizer, settings, report)
+        : base(env.Register(nameof(PromptErnieTransformer)), net, tokenizer,
+            new PromptInputEncoder(new PromptEncoder(Template.FromJson(prompt.TemplateJson), tokenizer, settings.MaxSequenceLength)), settings, report)
     {
         Prompt = prompt;
-        Template = Template.FromJson(prompt.TemplateJson);
-        encoder = new PromptEncoder(Template, tokenizer, settings.MaxSequenceLength);
     }
 
     internal PromptSetup.PromptConfig Prompt { get; }
 
     /// <summary>The template in use (PaddleNLP syntax via <c>ToString()</c>).</summary>
-    public Template Template { get; }
+    public Template Template => ((PromptInputEncoder)Encoder).Template;
 
     /// <summary>The verbalizer kind.</summary>
     public PromptVerbalizerKind Verbalizer => Prompt.Verbalizer;
 
-    private protected override EncodedExample Encode(string text, string textPair) => PromptSetup.Encode(encoder, new TextRow(text, textPair, -1));
+    private protected override OnnxClassifierHead CreateOnnxHead() => new PromptOnnxHead((PromptClassifier)Net);
 
+    /// <summary>Writes the model into an ML.NET model zip (called by <c>mlContext.Model.Save</c>).</summary>
     public override void SaveModel(ModelSaveContext ctx)
     {
         Host.CheckValue(ctx, nameof(ctx));

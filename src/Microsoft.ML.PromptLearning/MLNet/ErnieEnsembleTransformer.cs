@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.PromptLearning;
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.PromptLearning.MLNet;
 using Microsoft.ML.PromptLearning.SelfTraining;
 using Microsoft.ML.Runtime;
@@ -68,6 +69,7 @@ public sealed class ErnieEnsembleTransformer : ClassifierTransformerBase
         foreach (var m in members) m.Dispose();
     }
 
+    /// <summary>Writes the model into an ML.NET model zip (called by <c>mlContext.Model.Save</c>).</summary>
     public override void SaveModel(ModelSaveContext ctx)
     {
         Host.CheckValue(ctx, nameof(ctx));

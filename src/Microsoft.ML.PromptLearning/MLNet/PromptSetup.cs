@@ -1,10 +1,9 @@
 using Microsoft.ML.PromptLearning.Ernie;
-using Microsoft.ML.PromptLearning.MLNet;
+using Microsoft.ML.PromptLearning.Prompting;
 using Microsoft.ML.PromptLearning.Tokenization;
-using Microsoft.ML.PromptLearning.Training;
 using Microsoft.ML.Runtime;
 
-namespace Microsoft.ML.PromptLearning.Prompting;
+namespace Microsoft.ML.PromptLearning.MLNet;
 
 /// <summary>Glue between the trainer options and the prompt pieces: label words in class order, the template, the model.</summary>
 internal static class PromptSetup
@@ -76,16 +75,5 @@ internal static class PromptSetup
         verbalizer.Validate(template);
         SoftPromptEmbedding soft = template.HasSoftParts ? new SoftPromptEmbedding(template, tokenizer, plm) : null;
         return new PromptClassifier(plm, soft, verbalizer, template.MaskCount, template);
-    }
-
-    /// <summary>Encodes one row with the template.</summary>
-    public static EncodedExample Encode(PromptEncoder encoder, TextRow row)
-    {
-        var e = encoder.Encode(row.Text ?? "", row.TextPair);
-        return new EncodedExample
-        {
-            InputIds = e.InputIds, TokenTypeIds = e.TokenTypeIds, PositionIds = e.PositionIds, MaskPositions = e.MaskPositions,
-            SoftTokenIds = e.SoftTokenIds, Label = row.Label, DroppedTokens = e.DroppedTokens,
-        };
     }
 }

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.PromptLearning.Training;
+namespace Microsoft.ML.PromptLearning.Inference;
 
 /// <summary>Groups examples of similar length into batches so that dynamic padding wastes little compute.</summary>
 internal static class LengthBuckets
@@ -30,5 +30,20 @@ internal static class LengthBuckets
         var batches = new List<int[]>();
         for (int s = 0; s < sorted.Length; s += batchSize) batches.Add(sorted.Skip(s).Take(batchSize).ToArray());
         return batches;
+    }
+
+    /// <summary>
+    /// Scores <paramref name="examples"/> in length-sorted batches of <paramref name="batchSize"/> with <paramref name="scoreBatch"/>
+    /// (one result row per example of the batch) and returns the rows in input order.
+    /// </summary>
+    public static float[][] ScoreInBatches(IReadOnlyList<EncodedExample> examples, int batchSize, Func<IReadOnlyList<EncodedExample>, float[][]> scoreBatch)
+    {
+        var result = new float[examples.Count][];
+        foreach (var indices in ScoringBatches(examples.Select(e => e.Length).ToArray(), batchSize))
+        {
+            var rows = scoreBatch(indices.Select(i => examples[i]).ToList());
+            for (int r = 0; r < indices.Length; r++) result[indices[r]] = rows[r];
+        }
+        return result;
     }
 }

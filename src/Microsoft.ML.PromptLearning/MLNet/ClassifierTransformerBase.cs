@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.PromptLearning.MLNet;
 using Microsoft.ML.PromptLearning.Training;
 using Microsoft.ML.Runtime;
@@ -46,6 +47,7 @@ public abstract class ClassifierTransformerBase : RowToRowTransformerBase, ITran
 
     IDataView ITransformer.Transform(IDataView input) => Transform(input);
 
+    /// <summary>The per-row mapper ML.NET uses for <c>PredictionEngine</c> and row-by-row pipelines.</summary>
     public override IRowMapper MakeRowMapper(DataViewSchema schema) => new RowMapper(this, schema);
 
     /// <summary>Releases the native tensors of the model.</summary>
@@ -72,30 +74,10 @@ public abstract class ClassifierTransformerBase : RowToRowTransformerBase, ITran
 
         public override Delegate[] CreateGetters(DataViewRow input, Func<int, bool> activeOutput, out Action disposer)
         {
-            var textGetter = input.GetGetter<ReadOnlyMemory<char>>(input.Schema[textIndex]);
-            var pairGetter = pairIndex >= 0 ? input.GetGetter<ReadOnlyMemory<char>>(input.Schema[pairIndex]) : null;
-            long cachedPosition = -1;
-            float[] probs = null;
-            ReadOnlyMemory<char> text = default, pair = default;
-            void Ensure()
-            {
-                if (cachedPosition == input.Position && probs is not null) return;
-                textGetter(ref text);
-                pairGetter?.Invoke(ref pair);
-                probs = parent.Score(new[] { new TextRow(text.ToString(), pairGetter is null ? null : pair.ToString(), -1) })[0];
-                cachedPosition = input.Position;
-            }
+            var read = InputColumns.TextGetter(input, textIndex, pairIndex);
+            var probabilities = RowCache.PerRow(input, () => parent.Score([read()])[0]);
             disposer = null;
-            var getters = new Delegate[2];
-            if (activeOutput(0)) getters[0] = (ValueGetter<uint>)((ref uint dst) => { Ensure(); dst = (uint)global::Microsoft.ML.PromptLearning.Inference.Probabilities.ArgMax(probs) + 1; });
-            if (activeOutput(1)) getters[1] = (ValueGetter<VBuffer<float>>)((ref VBuffer<float> dst) =>
-            {
-                Ensure();
-                var editor = VBufferEditor.Create(ref dst, probs.Length);
-                probs.CopyTo(editor.Values);
-                dst = editor.Commit();
-            });
-            return getters;
+            return ScoreSchema.Getters(activeOutput, probabilities);
         }
 
         public override Delegate MakeGetter(DataViewRow input, int iinfo, Func<int, bool> activeOutput, out Action disposer) =>

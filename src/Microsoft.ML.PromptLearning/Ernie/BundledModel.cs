@@ -1,7 +1,7 @@
 namespace Microsoft.ML.PromptLearning;
 
 /// <summary>Finds the small pretrained Chinese model shipped by the <c>Microsoft.ML.PromptLearning.Models.ChineseMini</c> package.</summary>
-public static class BundledModel
+internal static class BundledModel
 {
     /// <summary>Folder name under the application's output directory where the models package places its files.</summary>
     public const string RelativeFolder = "PromptLearningModels/ChineseMini";

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.PromptLearning.Training;
+namespace Microsoft.ML.PromptLearning.Inference;
 
 /// <summary>
 /// Encoded examples padded to the longest of them and flattened row-major into int64 arrays (dynamic padding). The one
@@ -8,6 +8,19 @@ namespace Microsoft.ML.PromptLearning.Training;
 /// </summary>
 internal sealed class PaddedBatchArrays
 {
+    /// <summary>Model input name of <see cref="InputIds"/>.</summary>
+    public const string InputIdsName = "input_ids";
+    /// <summary>Model input name of <see cref="AttentionMask"/>.</summary>
+    public const string AttentionMaskName = "attention_mask";
+    /// <summary>Model input name of <see cref="TokenTypeIds"/>.</summary>
+    public const string TokenTypeIdsName = "token_type_ids";
+    /// <summary>Model input name of <see cref="PositionIds"/>.</summary>
+    public const string PositionIdsName = "position_ids";
+    /// <summary>Model input name of <see cref="MaskPositions"/>.</summary>
+    public const string MaskPositionsName = "mask_positions";
+    /// <summary>Model input name of <see cref="SoftTokenIds"/>.</summary>
+    public const string SoftTokenIdsName = "soft_token_ids";
+
     /// <summary>B: number of rows.</summary>
     public int BatchSize { get; private init; }
     /// <summary>T: length of the longest example.</summary>
@@ -31,6 +44,22 @@ internal sealed class PaddedBatchArrays
     public long[] Shape => [BatchSize, Length];
     /// <summary>The shape of <see cref="MaskPositions"/>: [B, M].</summary>
     public long[] MaskShape => [BatchSize, MaskCount];
+
+    /// <summary>The array fed to the model input called <paramref name="name"/> (one of the <c>…Name</c> constants).</summary>
+    /// <exception cref="InvalidDataException">The model asks for an input this version does not feed.</exception>
+    public long[] Input(string name) => name switch
+    {
+        InputIdsName => InputIds,
+        AttentionMaskName => AttentionMask,
+        TokenTypeIdsName => TokenTypeIds,
+        PositionIdsName => PositionIds,
+        SoftTokenIdsName => SoftTokenIds,
+        MaskPositionsName => MaskPositions,
+        _ => throw new InvalidDataException($"The model has an input '{name}' that this version of Microsoft.ML.PromptLearning does not feed."),
+    };
+
+    /// <summary>The shape of the model input called <paramref name="name"/>: <see cref="MaskShape"/> for the [MASK] positions, else <see cref="Shape"/>.</summary>
+    public long[] InputShape(string name) => name == MaskPositionsName ? MaskShape : Shape;
 
     /// <summary>Pads <paramref name="examples"/> (at least one; all with the same number of [MASK] slots).</summary>
     /// <param name="examples">The rows of the batch.</param>

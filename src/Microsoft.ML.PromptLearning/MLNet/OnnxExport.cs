@@ -14,7 +14,8 @@ public static class OnnxExport
     public static void ExportToOnnx(this ErnieClassifierTransformerBase transformer, Stream stream, OnnxExportOptions options = null)
     {
         ArgumentNullException.ThrowIfNull(transformer);
-        ErnieOnnxExporter.Export(transformer.Net, transformer.Tokenizer, transformer.Settings, options, stream);
+        ArgumentNullException.ThrowIfNull(stream);
+        Google.Protobuf.MessageExtensions.WriteTo(transformer.BuildOnnx(options), stream);
     }
 
     /// <summary>Writes the classifier as an ONNX model file (atomically); see <see cref="ExportToOnnx(ErnieClassifierTransformerBase, Stream, OnnxExportOptions)"/>.</summary>
@@ -22,7 +23,7 @@ public static class OnnxExport
     {
         ArgumentNullException.ThrowIfNull(transformer);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var model = ErnieOnnxExporter.Build(transformer.Net, transformer.Tokenizer, transformer.Settings, options);
+        var model = transformer.BuildOnnx(options);
         AtomicFile.Write(path, s => Google.Protobuf.MessageExtensions.WriteTo(model, s));
     }
 }

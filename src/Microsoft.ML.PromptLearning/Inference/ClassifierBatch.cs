@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.PromptLearning.Training;
+namespace Microsoft.ML.PromptLearning.Inference;
 
 /// <summary>
 /// A dynamically padded batch: every tensor is padded only to the longest example of the batch (never to the
