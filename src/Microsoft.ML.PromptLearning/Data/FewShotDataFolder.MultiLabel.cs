@@ -1,4 +1,5 @@
 using Microsoft.ML.PromptLearning.MultiLabel;
+using Microsoft.ML.Transforms;
 
 namespace Microsoft.ML.PromptLearning.Data;
 
@@ -97,6 +98,14 @@ public sealed partial class FewShotDataFolder
         }
         return lineNumber;
     }
+
+    /// <summary>
+    /// A fitted <c>MapValueToKey</c> for a multi-label column (<c>string[]</c>, as in <see cref="MultiLabeledText.Labels"/>) whose
+    /// keys follow label.txt, so that every label gets a score even when a split lacks it, and all splits share one key.
+    /// </summary>
+    public ITransformer CreateLabelSetKeyMap(MLContext ml, string labelColumnName = "Label") =>
+        ml.Transforms.Conversion.MapValueToKey(labelColumnName, nameof(MultiLabeledText.Labels), keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByOccurrence)
+            .Fit(ml.Data.LoadFromEnumerable(new[] { new MultiLabeledText { Text = "", Labels = Labels.ToArray() } }));
 
     /// <summary>A hint for a label field of a multi-class file that lists several known labels (multi-label data), or null.</summary>
     private string MultiLabelHint(string field)

@@ -42,7 +42,7 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
     public TrainingReport TrainingReport { get; }
 
     internal override float[][] Score(IReadOnlyList<TextRow> rows) =>
-        rows.Count == 0 ? [] : TorchScoring.PredictProbabilities(Net, rows.Select(r => Encoder.Encode(r)).ToList(), Settings.EvalBatchSize, Device, Tokenizer.PadId);
+        rows.Count == 0 ? [] : TorchScoring.PredictProbabilities(Net, rows.Select(r => Encoder.Encode(r)).ToList(), Settings.EvalBatchSize, Device, Tokenizer.PadId, Settings.Activation);
 
     /// <summary>The ONNX head that reproduces this model's network on top of the exported encoder (the one ONNX extension point of a model kind).</summary>
     private protected abstract OnnxClassifierHead CreateOnnxHead();
@@ -67,6 +67,7 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
         foreach (var name in Settings.LabelNames) ctx.SaveString(name);
         ctx.SaveBinaryStream("Plm/config.json", w => w.Write(Encoding.UTF8.GetBytes(Net.Plm.Config.ToJson().ToJsonString())));
         ctx.SaveBinaryStream("Plm/vocab.txt", w => w.Write(Encoding.UTF8.GetBytes(Tokenizer.VocabText)));
+        MultiLabelScoring.Save(ctx, Settings);
         var state = Net.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
         ctx.SaveBinaryStream("Weights.safetensors", w => SafeTensors.Save(w.BaseStream, state));
     }
@@ -89,6 +90,7 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
         if (!ctx.TryLoadBinaryStream("Plm/config.json", r => configBytes = r.ReadBytes((int)r.BaseStream.Length)) ||
             !ctx.TryLoadBinaryStream("Plm/vocab.txt", r => vocabBytes = r.ReadBytes((int)r.BaseStream.Length)))
             throw env.ExceptDecode("The model zip lacks the language model's config.json or vocab.txt; it is damaged or not a model of this package.");
+        settings = MultiLabelScoring.Load(env, ctx, settings);
         var config = ErnieConfig.FromJson((JsonObject)JsonNode.Parse(configBytes));
         return new CommonState(settings, config, ErnieTokenizer.FromVocabText(Encoding.UTF8.GetString(vocabBytes)));
     }

@@ -11,24 +11,6 @@ namespace Microsoft.ML.PromptLearning.Tests.Training;
 
 public class MultiLabelObjectiveTests
 {
-    /// <summary>Label 0 = a 学生 word, label 1 = a 公司 word; a text has any subset, the empty one included.</summary>
-    private static List<(string Text, int[] Labels)> Rows(int count, int seed)
-    {
-        var rng = new Random(seed);
-        string[] school = ["学生", "教育", "大学"], business = ["公司", "产品", "市场"], neutral = ["山水", "天地", "月日"];
-        var rows = new List<(string, int[])>();
-        for (int i = 0; i < count; i++)
-        {
-            int[] labels = (i % 4) switch { 0 => [], 1 => [0], 2 => [1], _ => [0, 1] };
-            var parts = new List<string> { neutral[rng.Next(3)] };
-            if (labels.Contains(0)) parts.Add(school[rng.Next(3)]);
-            if (labels.Contains(1)) parts.Add(business[rng.Next(3)]);
-            parts.Add(neutral[rng.Next(3)]);
-            rows.Add((string.Concat(parts.OrderBy(_ => rng.Next())), labels));
-        }
-        return rows;
-    }
-
     private static List<EncodedExample> Encode(IEnumerable<(string Text, int[] Labels)> rows, Func<string, EncodedExample> encode) =>
         rows.Select(r => { var e = encode(r.Text); e.LabelSet = r.Labels; return e; }).ToList();
 
@@ -79,8 +61,8 @@ public class MultiLabelObjectiveTests
             var encoder = new PromptEncoder(template, loaded.Tokenizer, 32);
             encode = t => { var e = encoder.Encode(t); return new EncodedExample { InputIds = e.InputIds, TokenTypeIds = e.TokenTypeIds, PositionIds = e.PositionIds, MaskPositions = e.MaskPositions }; };
         }
-        var train = Encode(Rows(24, seed: 3), encode);
-        var valid = Encode(Rows(12, seed: 4), encode);
+        var train = Encode(TinyMultiLabelTask.Rows(24, seed: 3), encode);
+        var valid = Encode(TinyMultiLabelTask.Rows(12, seed: 4), encode);
         var settings = new TrainingSettings
         {
             Objective = LabelObjective.MultiLabel, BatchSize = 8, MaxSteps = 150, EvalSteps = 15, EarlyStoppingPatience = 0,
