@@ -50,7 +50,7 @@ switch (command)
         var config = new ErnieConfig
         {
             // --hidden and --layers size the encoder for the model-size ablation; the bundled model is 256 / 4.
-            ModelType = "ernie", HiddenSize = hidden, NumHiddenLayers = int.Parse(Arg("--layers", "4")),
+            ModelType = ErnieModelType.Ernie, HiddenSize = hidden, NumHiddenLayers = int.Parse(Arg("--layers", "4")),
             NumAttentionHeads = hidden / 64, IntermediateSize = 4 * hidden,
             MaxPositionEmbeddings = 128, TypeVocabSize = 4, TaskTypeVocabSize = 3, UseTaskId = true, LayerNormEps = 1e-5,
             VocabSize = File.ReadAllText(vocabPath).Count(c => c == '\n'),

@@ -29,7 +29,7 @@ internal sealed class TrainCommand : System.CommandLine.Command
     private readonly Option<int> generations = new("--generations") { Description = "Teacher generations of ipet (pet has 1).", DefaultValueFactory = _ => 2, HelpName = "N" };
     private readonly Option<double> temperature = new("--temperature") { Description = "Distillation temperature of pet/ipet.", DefaultValueFactory = _ => 2.0, HelpName = "T" };
     private readonly Option<int> maxUnlabeled = new("--max-unlabeled") { Description = "Use at most N unlabeled texts (a seeded random sample).", DefaultValueFactory = _ => 4000, HelpName = "N" };
-    private readonly Option<string> verbalizer = new("--verbalizer") { Description = "How label scores are read at [MASK]: soft (PaddleNLP's default for few-shot apps), manual (label-word logits), per-char (one mask per label-word character).", DefaultValueFactory = _ => "soft", HelpName = "soft|manual|per-char" };
+    private readonly Option<string> verbalizer = new("--verbalizer") { Description = "How label scores are read at [MASK]: soft (PaddleNLP's default for few-shot apps), manual (label-word logits), maskedlm (PaddleNLP's MaskedLMVerbalizer: one mask per label-word token; per-char is read as maskedlm).", DefaultValueFactory = _ => "soft", HelpName = "soft|manual|maskedlm" };
     private readonly Option<string> softEncoder = new("--soft-encoder") { Description = "Encoder over the template's soft tokens.", DefaultValueFactory = _ => "none", HelpName = "lstm|mlp|none" };
     private readonly Option<int?> encoderHiddenSize = new("--encoder-hidden-size") { Description = "Hidden size of --soft-encoder [default: the model's hidden size].", HelpName = "N" };
     private readonly Option<int> maxSeqLength = new("--max-seq-length") { Description = "Longest input in tokens, prompt and special tokens included; longer texts are truncated.", DefaultValueFactory = _ => 128, HelpName = "N" };
@@ -75,7 +75,7 @@ internal sealed class TrainCommand : System.CommandLine.Command
     {
         this.stdout = stdout;
         externalCancellation = cancellation;
-        verbalizer.AcceptOnlyFromAmong("soft", "manual", "per-char");
+        verbalizer.AcceptOnlyFromAmong("soft", "manual", "maskedlm", "per-char");
         softEncoder.AcceptOnlyFromAmong("lstm", "mlp", "none");
         device.AcceptOnlyFromAmong("cpu", "gpu");
         exportPrecision.AcceptOnlyFromAmong("fp32", "int8", "fp16");
@@ -208,7 +208,7 @@ internal sealed class TrainCommand : System.CommandLine.Command
             ["truncated_train_texts"] = report.TruncatedTrainingTexts,
             ["truncated_mean_dropped_share"] = Math.Round(report.MeanDroppedShare, 4),
             ["template"] = transformer.Template.ToString(),
-            ["verbalizer"] = transformer.Verbalizer.ToString(),
+            ["verbalizer"] = Verbalizer.KindName(transformer.Verbalizer),
             ["model_name_or_path"] = options.ModelPath ?? BundledModel.Resolve(null),
         });
         var (loss, accuracy) = log.Read();
@@ -331,7 +331,7 @@ internal sealed class TrainCommand : System.CommandLine.Command
         o.ModelPath = parsed.GetValue(modelPath);
         o.Prompt = prompts is { Length: > 0 } ? prompts[0] : null;
         o.LabelWords = folder.LabelWords.ToDictionary(kv => kv.Key, kv => kv.Value);
-        o.Verbalizer = parsed.GetValue(verbalizer) switch { "manual" => PromptVerbalizerKind.Manual, "per-char" => PromptVerbalizerKind.PerCharacterMask, _ => PromptVerbalizerKind.Soft };
+        o.Verbalizer = Verbalizer.ParseKind(parsed.GetValue(verbalizer));
         o.SoftEncoder = parsed.GetValue(softEncoder) switch { "lstm" => SoftEncoderKind.Lstm, "mlp" => SoftEncoderKind.Mlp, _ => null };
         o.EncoderHiddenSize = parsed.GetValue(encoderHiddenSize);
         o.MaxSequenceLength = parsed.GetValue(maxSeqLength);

@@ -161,7 +161,7 @@ public static class ErnieCheckpoint
     public static void Save(ErnieForMaskedLM model, ErnieTokenizer tokenizer, string folder, bool half = false, IReadOnlyDictionary<string, string> metadata = null, bool includePooler = true)
     {
         Directory.CreateDirectory(folder);
-        var prefix = model.Config.ModelType == "bert" ? "bert." : "ernie.";
+        var prefix = model.Config.ModelType == ErnieModelType.Bert ? "bert." : "ernie.";
         var state = new Dictionary<string, Tensor>();
         foreach (var (name, p) in model.named_parameters())
         {

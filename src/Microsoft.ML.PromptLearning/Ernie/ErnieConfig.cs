@@ -39,8 +39,20 @@ public sealed class ErnieConfig
     public int PadTokenId { get; set; }
     /// <summary>Whether the MLM decoder shares its weight with the word embeddings (the usual case).</summary>
     public bool TieWordEmbeddings { get; set; } = true;
-    /// <summary><c>ernie</c> or <c>bert</c>: selects the parameter-name prefix used when saving.</summary>
-    public string ModelType { get; set; } = "ernie";
+    /// <summary>ERNIE or BERT (<c>model_type</c>): selects the parameter-name prefix used when saving.</summary>
+    public ErnieModelType ModelType { get; set; } = ErnieModelType.Ernie;
+
+    /// <summary>The <c>model_type</c> name of <paramref name="type"/>: <c>ernie</c> or <c>bert</c>.</summary>
+    public static string ModelTypeName(ErnieModelType type) => type.ToString().ToLowerInvariant();
+
+    /// <summary>Reads a <c>model_type</c> name (any case).</summary>
+    /// <exception cref="InvalidDataException">The name is neither <c>ernie</c> nor <c>bert</c>.</exception>
+    public static ErnieModelType ParseModelType(string name)
+    {
+        foreach (var t in Enum.GetValues<ErnieModelType>())
+            if (string.Equals(name, ModelTypeName(t), StringComparison.OrdinalIgnoreCase)) return t;
+        throw new InvalidDataException($"model_type '{name}' is not supported; expected {string.Join(" or ", Enum.GetValues<ErnieModelType>().Select(ModelTypeName))}.");
+    }
 
     /// <summary>Per-head width.</summary>
     public int HeadSize => HiddenSize / NumAttentionHeads;
@@ -90,8 +102,9 @@ public sealed class ErnieConfig
         var c = new ErnieConfig();
         int Int(string key, int dflt) => obj[key] is JsonValue v ? v.GetValue<int>() : dflt;
         double Dbl(string key, double dflt) => obj[key] is JsonValue v ? v.GetValue<double>() : dflt;
-        string modelType = obj["model_type"]?.GetValue<string>() ?? (obj["architectures"]?.ToJsonString().Contains("Bert") == true ? "bert" : "ernie");
-        c.ModelType = modelType == "bert" ? "bert" : "ernie";
+        c.ModelType = obj["model_type"] is JsonNode type
+            ? ParseModelType(type.GetValue<string>())
+            : obj["architectures"]?.ToJsonString().Contains("Bert") == true ? ErnieModelType.Bert : ErnieModelType.Ernie;
         c.VocabSize = Int("vocab_size", c.VocabSize);
         c.HiddenSize = Int("hidden_size", c.HiddenSize);
         c.NumHiddenLayers = Int("num_hidden_layers", c.NumHiddenLayers);
@@ -103,8 +116,8 @@ public sealed class ErnieConfig
         c.MaxPositionEmbeddings = Int("max_position_embeddings", c.MaxPositionEmbeddings);
         c.TypeVocabSize = Int("type_vocab_size", c.TypeVocabSize);
         c.TaskTypeVocabSize = Int("task_type_vocab_size", c.TaskTypeVocabSize);
-        c.UseTaskId = obj["use_task_id"] is JsonValue u ? u.GetValue<bool>() : c.ModelType == "ernie" && obj.ContainsKey("task_type_vocab_size");
-        c.LayerNormEps = Dbl("layer_norm_eps", c.ModelType == "bert" ? 1e-12 : 1e-5);
+        c.UseTaskId = obj["use_task_id"] is JsonValue u ? u.GetValue<bool>() : c.ModelType == ErnieModelType.Ernie && obj.ContainsKey("task_type_vocab_size");
+        c.LayerNormEps = Dbl("layer_norm_eps", c.ModelType == ErnieModelType.Bert ? 1e-12 : 1e-5);
         c.PadTokenId = Int("pad_token_id", 0);
         c.TieWordEmbeddings = obj["tie_word_embeddings"] is JsonValue t ? t.GetValue<bool>() : true;
         c.Validate();
@@ -116,8 +129,8 @@ public sealed class ErnieConfig
     {
         var o = new JsonObject
         {
-            ["architectures"] = new JsonArray(ModelType == "bert" ? "BertForMaskedLM" : "ErnieForMaskedLM"),
-            ["model_type"] = ModelType,
+            ["architectures"] = new JsonArray(ModelType == ErnieModelType.Bert ? "BertForMaskedLM" : "ErnieForMaskedLM"),
+            ["model_type"] = ModelTypeName(ModelType),
             ["vocab_size"] = VocabSize,
             ["hidden_size"] = HiddenSize,
             ["num_hidden_layers"] = NumHiddenLayers,
@@ -132,7 +145,7 @@ public sealed class ErnieConfig
             ["pad_token_id"] = PadTokenId,
             ["tie_word_embeddings"] = TieWordEmbeddings,
         };
-        if (ModelType == "ernie")
+        if (ModelType == ErnieModelType.Ernie)
         {
             o["task_type_vocab_size"] = TaskTypeVocabSize;
             o["use_task_id"] = UseTaskId;

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -16,20 +17,6 @@ using SoftEncoderKind = Microsoft.ML.PromptLearning.Prompting.SoftEncoderKind;
 [assembly: LoadableClass(typeof(IRowMapper), typeof(PromptErnieTransformer), null, typeof(SignatureLoadRowMapper), "Prompt ERNIE", PromptErnieTransformer.LoaderSignature)]
 
 namespace Microsoft.ML.PromptLearning;
-
-/// <summary>How label scores are read from the masked language model.</summary>
-public enum PromptVerbalizerKind
-{
-    /// <summary>
-    /// WARP-style soft verbalizer (PaddleNLP's default for its few-shot apps): a hidden→label layer initialised from the label
-    /// words' rows of the MLM decoder, trained at the prompt learning rate.
-    /// </summary>
-    Soft,
-    /// <summary>Manual verbalizer: the MLM's own logits for the label words (tokens averaged, several words per label averaged).</summary>
-    Manual,
-    /// <summary>One [MASK] per character of equal-length label words; a label's score is the product of its characters' probabilities.</summary>
-    PerCharacterMask,
-}
 
 /// <summary>
 /// Prompt-based few-shot text classification (PaddleNLP's prompt learning with ERNIE): each text is wrapped in a template
@@ -57,7 +44,7 @@ public sealed class PromptErnieTrainer : IEstimator<PromptErnieTransformer>
         /// The prompt: either PaddleNLP template syntax (<c>{'text':'text_a'}这条新闻标题的主题是{'mask'}{'mask'}</c>, soft tokens,
         /// <c>{'sep'}</c>, …) or a bare prompt string such as <c>这条新闻标题的主题是</c>, which becomes
         /// <c>{'text':'text_a'}这条新闻标题的主题是{'mask'}</c> like PaddleNLP's AutoTemplate (with
-        /// <see cref="PromptVerbalizerKind.PerCharacterMask"/>: one mask per character of the label words).
+        /// <see cref="PromptVerbalizerKind.MaskedLM"/>: one mask per token of the label words).
         /// Null = <c>{'soft'}{'text':'text_a'}{'mask'}</c>.
         /// </summary>
         public string Prompt;
@@ -109,23 +96,17 @@ public sealed class PromptErnieTrainer : IEstimator<PromptErnieTransformer>
     public PromptErnieTransformer Fit(IDataView input)
     {
         List<PromptSetup.LabelWordEntry> words = null;
-        Template template = null;
         if (MultiLabel is not null && options.Verbalizer != PromptVerbalizerKind.Soft)
             throw host.ExceptUserArg(nameof(Options.Verbalizer), $"Multi-label prompt learning scores each label on its own with the soft verbalizer (PaddleNLP's choice); the {options.Verbalizer} verbalizer gives log-probabilities that compete between labels. Use PromptVerbalizerKind.Soft.");
         var fitted = TrainerCore.Fit(host, options, input, AdditionalRows, "PromptErnie", labelNames => words = PromptSetup.OrderedLabelWords(host, options, labelNames), (plm, _) =>
         {
-            template = PromptSetup.BuildTemplate(host, options, words, plm.Tokenizer);
-            var checkpointFiles = new Dictionary<string, string>
-            {
-                ["template_config.json"] = template.ToJson(),
-                ["verbalizer_config.json"] = JsonSerializer.Serialize(new { kind = options.Verbalizer.ToString(), label_words = words.ToDictionary(w => w.Label, w => w.Words) },
-                    new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }),
-            };
-            return new TrainingSetup(PromptSetup.CreateNet(plm.Model, plm.Tokenizer, template, words, options.Verbalizer),
-                new PromptInputEncoder(new PromptEncoder(template, plm.Tokenizer, options.MaxSequenceLength)), options.PromptLearningRate, checkpointFiles, $"template: {template}");
+            var template = PromptSetup.BuildTemplate(host, options, words, plm.Tokenizer);
+            var net = PromptSetup.CreateNet(plm.Model, plm.Tokenizer, template, words, options.Verbalizer);
+            var checkpointFiles = new Dictionary<string, string>(net.Verbalizer.ConfigFiles()) { [Template.ConfigFileName] = template.ToConfigText() };
+            return new TrainingSetup(net, new PromptInputEncoder(new PromptEncoder(template, plm.Tokenizer, options.MaxSequenceLength)), options.PromptLearningRate,
+                checkpointFiles, $"template: {template}");
         }, MultiLabel);
-        var prompt = new PromptSetup.PromptConfig(template.ToJson(), options.Verbalizer, words.Select(w => w.Words).ToArray());
-        return new PromptErnieTransformer(host, fitted.Net, fitted.Tokenizer, fitted.Settings, fitted.Report, prompt);
+        return new PromptErnieTransformer(host, (PromptClassifier)fitted.Net, fitted.Tokenizer, fitted.Settings, fitted.Report);
     }
 }
 
@@ -137,24 +118,31 @@ public sealed class PromptErnieTransformer : ErnieClassifierTransformerBase
 {
     internal const string LoaderSignature = "PromptErnieTransformer";
 
+    // 0x00010001: the prompt configuration as one JSON record (template JSON, verbalizer kind number, label words).
+    // 0x00010002: the template's and the verbalizer's own configuration files (template_config.json, verbalizer_config.json,
+    //             verbalizer_options.json) under Prompt/, as in a checkpoint.
+    private const uint FormatWithConfigFiles = 0x00010002;
+
     private static VersionInfo GetVersionInfo() => new(
-        modelSignature: "PRMTERNI", verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
+        modelSignature: "PRMTERNI", verWrittenCur: FormatWithConfigFiles, verReadableCur: FormatWithConfigFiles, verWeCanReadBack: 0x00010001,
         loaderSignature: LoaderSignature, loaderAssemblyName: typeof(PromptErnieTransformer).Assembly.FullName);
 
-    internal PromptErnieTransformer(IHostEnvironment env, ClassifierNet net, ErnieTokenizer tokenizer, ScoringSettings settings, TrainingReport report, PromptSetup.PromptConfig prompt)
-        : base(env.Register(nameof(PromptErnieTransformer)), net, tokenizer,
-            new PromptInputEncoder(new PromptEncoder(Template.FromJson(prompt.TemplateJson), tokenizer, settings.MaxSequenceLength)), settings, report)
+    private const string ConfigFolder = "Prompt/";
+
+    private readonly PromptClassifier prompt;
+
+    internal PromptErnieTransformer(IHostEnvironment env, PromptClassifier net, ErnieTokenizer tokenizer, ScoringSettings settings, TrainingReport report)
+        : base(env.Register(nameof(PromptErnieTransformer)), net, tokenizer, new PromptInputEncoder(new PromptEncoder(net.Template, tokenizer, settings.MaxSequenceLength)),
+            settings, report)
     {
-        Prompt = prompt;
+        prompt = net;
     }
 
-    internal PromptSetup.PromptConfig Prompt { get; }
-
     /// <summary>The template in use (PaddleNLP syntax via <c>ToString()</c>).</summary>
-    public Template Template => ((PromptInputEncoder)Encoder).Template;
+    public Template Template => prompt.Template;
 
     /// <summary>The verbalizer kind.</summary>
-    public PromptVerbalizerKind Verbalizer => Prompt.Verbalizer;
+    public PromptVerbalizerKind Verbalizer => prompt.Verbalizer.Kind;
 
     private protected override OnnxClassifierHead CreateOnnxHead() => new PromptOnnxHead((PromptClassifier)Net);
 
@@ -165,20 +153,50 @@ public sealed class PromptErnieTransformer : ErnieClassifierTransformerBase
         ctx.CheckAtModel();
         ctx.SetVersionInfo(GetVersionInfo());
         SaveCommon(ctx);
-        ctx.SaveString(JsonSerializer.Serialize(Prompt));
+        var files = new Dictionary<string, string>(prompt.Verbalizer.ConfigFiles()) { [Template.ConfigFileName] = Template.ToConfigText() };
+        foreach (var (name, text) in files)
+            ctx.SaveBinaryStream(ConfigFolder + name, w => w.Write(Encoding.UTF8.GetBytes(text)));
     }
 
     private static PromptErnieTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         ctx.CheckAtModel(GetVersionInfo());
         var common = LoadCommon(env, ctx);
-        var prompt = JsonSerializer.Deserialize<PromptSetup.PromptConfig>(ctx.LoadString())
-            ?? throw env.ExceptDecode("The prompt configuration in the model zip is empty.");
-        var template = Template.FromJson(prompt.TemplateJson);
-        var words = common.Settings.LabelNames.Select((l, i) => new PromptSetup.LabelWordEntry(l, prompt.LabelWords[i])).ToList();
-        var net = PromptSetup.CreateNet(new ErnieForMaskedLM(common.Config), common.Tokenizer, template, words, prompt.Verbalizer);
+        var plm = new ErnieForMaskedLM(common.Config);
+        var (template, verbalizer) = ctx.Header.ModelVerWritten >= FormatWithConfigFiles
+            ? ReadConfigFiles(env, ctx, plm, common.Tokenizer)
+            : ReadEarlierConfig(env, ctx, plm, common);
+        if (!verbalizer.Labels.SequenceEqual(common.Settings.LabelNames))
+            throw env.ExceptDecode($"The verbalizer's labels ({string.Join(", ", verbalizer.Labels)}) are not the model's classes ({string.Join(", ", common.Settings.LabelNames)}); the model zip is damaged.");
+        var net = PromptSetup.CreateNet(plm, common.Tokenizer, template, verbalizer);
         LoadWeights(env, ctx, net);
-        return new PromptErnieTransformer(env, net, common.Tokenizer, common.Settings, null, prompt);
+        return new PromptErnieTransformer(env, net, common.Tokenizer, common.Settings, null);
+    }
+
+    private static (Template, Verbalizer) ReadConfigFiles(IHostEnvironment env, ModelLoadContext ctx, ErnieForMaskedLM plm, ErnieTokenizer tokenizer)
+    {
+        string Read(string name)
+        {
+            string text = null;
+            return ctx.TryLoadBinaryStream(ConfigFolder + name, r => text = Encoding.UTF8.GetString(r.ReadBytes((int)r.BaseStream.Length))) ? text : null;
+        }
+        try
+        {
+            var template = Template.FromConfigText(Read(Template.ConfigFileName) ?? throw env.ExceptDecode($"The model zip lacks {ConfigFolder}{Template.ConfigFileName}; it is damaged."));
+            return (template, Prompting.Verbalizer.FromConfigFiles(Read, plm, tokenizer, source: "the model zip"));
+        }
+        catch (Exception e) when (e is InvalidDataException or TemplateParseException)
+        {
+            throw env.ExceptDecode(e, $"The prompt configuration in the model zip is damaged: {e.Message}");
+        }
+    }
+
+    private static (Template, Verbalizer) ReadEarlierConfig(IHostEnvironment env, ModelLoadContext ctx, ErnieForMaskedLM plm, CommonState common)
+    {
+        var earlier = JsonSerializer.Deserialize<PromptSetup.EarlierPromptConfig>(ctx.LoadString())
+            ?? throw env.ExceptDecode("The prompt configuration in the model zip is empty.");
+        var words = LabelWords.FromDictionary(common.Settings.LabelNames.Select((l, i) => (l, earlier.LabelWords[i])).ToDictionary(x => x.l, x => x.Item2));
+        return (Template.FromJson(earlier.TemplateJson), Prompting.Verbalizer.Create(earlier.Verbalizer, words, plm, common.Tokenizer));
     }
 
     private static IRowMapper Create(IHostEnvironment env, ModelLoadContext ctx, DataViewSchema inputSchema) =>

@@ -8,8 +8,11 @@ namespace Microsoft.ML.PromptLearning.MLNet;
 /// <summary>Glue between the trainer options and the prompt pieces: label words in class order, the template, the model.</summary>
 internal static class PromptSetup
 {
-    /// <summary>What a saved prompt model needs besides weights.</summary>
-    internal sealed record PromptConfig(string TemplateJson, PromptVerbalizerKind Verbalizer, string[][] LabelWords);
+    /// <summary>
+    /// What a prompt model zip of format 0x00010001 stored besides weights (the verbalizer kind as its number, the label words
+    /// in class order); read only, later zips store the template's and the verbalizer's own configuration files.
+    /// </summary>
+    internal sealed record EarlierPromptConfig(string TemplateJson, PromptVerbalizerKind Verbalizer, string[][] LabelWords);
 
     /// <summary>A label and its words.</summary>
     internal sealed record LabelWordEntry(string Label, string[] Words);
@@ -48,7 +51,7 @@ internal static class PromptSetup
         try
         {
             bool bare = !string.IsNullOrEmpty(o.Prompt) && !o.Prompt.Contains('{');
-            if (bare && o.Verbalizer == PromptVerbalizerKind.PerCharacterMask)
+            if (bare && o.Verbalizer == PromptVerbalizerKind.MaskedLM)
             {
                 int length = words.Max(w => tokenizer.Tokenize(w.Words[0]).Count);
                 return Template.Parse("{'text':'text_a'}" + o.Prompt + $"{{'mask':None,'length':{length}}}");
@@ -63,15 +66,12 @@ internal static class PromptSetup
 
     /// <summary>Builds the prompt network (soft prompt embeddings if the template has soft parts, and the verbalizer).</summary>
     public static PromptClassifier CreateNet(ErnieForMaskedLM plm, ErnieTokenizer tokenizer, Template template, IReadOnlyList<LabelWordEntry> words,
-        PromptVerbalizerKind kind)
+        PromptVerbalizerKind kind) =>
+        CreateNet(plm, tokenizer, template, Verbalizer.Create(kind, LabelWords.FromDictionary(words.ToDictionary(w => w.Label, w => w.Words)), plm, tokenizer));
+
+    /// <summary>Builds the prompt network around a verbalizer made for <paramref name="plm"/>.</summary>
+    public static PromptClassifier CreateNet(ErnieForMaskedLM plm, ErnieTokenizer tokenizer, Template template, Verbalizer verbalizer)
     {
-        var labelWords = LabelWords.FromDictionary(words.ToDictionary(w => w.Label, w => w.Words));
-        Verbalizer verbalizer = kind switch
-        {
-            PromptVerbalizerKind.Soft => new SoftVerbalizer(labelWords, plm, tokenizer),
-            PromptVerbalizerKind.Manual => new ManualVerbalizer(labelWords, plm, tokenizer),
-            _ => new MaskedLMVerbalizer(labelWords, plm, tokenizer),
-        };
         verbalizer.Validate(template);
         SoftPromptEmbedding soft = template.HasSoftParts ? new SoftPromptEmbedding(template, tokenizer, plm) : null;
         return new PromptClassifier(plm, soft, verbalizer, template.MaskCount, template);

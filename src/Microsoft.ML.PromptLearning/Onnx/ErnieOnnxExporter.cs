@@ -45,7 +45,7 @@ internal static class ErnieOnnxExporter
         builder.Metadata(OnnxModelMetadata.PadTokenIdKey, tokenizer.PadId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.Metadata(OnnxModelMetadata.VocabSha256Key, OnnxModelMetadata.Sha256(tokenizer.VocabText));
         if (options.EmbedVocabulary) builder.Metadata(OnnxModelMetadata.VocabKey, tokenizer.VocabText);
-        builder.Metadata(OnnxModelMetadata.PrecisionKey, options.Precision.ToString().ToLowerInvariant());
+        builder.Metadata(OnnxModelMetadata.PrecisionKey, OnnxModelMetadata.PrecisionName(options.Precision));
         builder.Metadata(OnnxModelMetadata.ModelConfigKey, net.Plm.Config.ToJson().ToJsonString());
         builder.Metadata(OnnxModelMetadata.TextColumnKey, settings.TextColumn);
         builder.Metadata(OnnxModelMetadata.TextPairColumnKey, settings.TextPairColumn ?? "");
@@ -58,7 +58,4 @@ internal static class ErnieOnnxExporter
             $"ERNIE {head.Kind} text classifier ({c.NumHiddenLayers} layers, hidden {c.HiddenSize}, {net.ClassCount} classes, {options.Precision}). " +
             $"Inputs: int64 [batch, sequence] token ids from the vocabulary in the metadata; output '{ProbabilitiesName}' [batch, classes].");
     }
-
-    public static byte[] ExportToBytes(ClassifierNet net, OnnxClassifierHead head, ErnieTokenizer tokenizer, ScoringSettings settings, OnnxExportOptions options) =>
-        Build(net, head, tokenizer, settings, options).ToByteArray();
 }

@@ -39,9 +39,6 @@ internal sealed class OnnxGraphBuilder
 
     public OnnxGraphBuilder(string graphName) => graph.Name = graphName;
 
-    /// <summary>Number of nodes so far.</summary>
-    public int NodeCount => graph.Node.Count;
-
     /// <summary>Total bytes of the initializers so far.</summary>
     public long InitializerBytes { get; private set; }
 

@@ -41,8 +41,9 @@ internal sealed class OnnxModelMetadata
     public string Vocab { get; init; }
     public string VocabSha256 { get; init; }
     public int PadTokenId { get; init; }
-    public string Precision { get; init; }
-    /// <summary>The template JSON of a prompt model, else null.</summary>
+    /// <summary>The export precision (written as <c>float32</c>, <c>int8</c> or <c>float16</c>), or null when the model does not say.</summary>
+    public OnnxPrecision? Precision { get; init; }
+    /// <summary>The template of a prompt model (<see cref="Prompting.Template.ToConfigText"/>; earlier exports hold its first line only), else null.</summary>
     public string Template { get; init; }
     public string TextColumn { get; init; }
     public string TextPairColumn { get; init; }
@@ -50,6 +51,17 @@ internal sealed class OnnxModelMetadata
     public string PredictedLabelColumn { get; init; }
     /// <summary>Every entry, including ones this class does not interpret.</summary>
     public IReadOnlyDictionary<string, string> All { get; init; }
+
+    /// <summary>The name an export writes for <paramref name="precision"/>: <c>float32</c>, <c>int8</c> or <c>float16</c>.</summary>
+    public static string PrecisionName(OnnxPrecision precision) => precision.ToString().ToLowerInvariant();
+
+    private static OnnxPrecision? ParsePrecision(string text, string source)
+    {
+        if (text is null) return null;
+        foreach (var p in Enum.GetValues<OnnxPrecision>())
+            if (string.Equals(text, PrecisionName(p), StringComparison.OrdinalIgnoreCase)) return p;
+        throw new InvalidDataException($"{source}: the '{PrecisionKey}' metadata is '{text}'; expected one of {string.Join(", ", Enum.GetValues<OnnxPrecision>().Select(PrecisionName))}.");
+    }
 
     /// <summary>SHA-256 of the UTF-8 vocabulary text, lowercase hex.</summary>
     public static string Sha256(string vocabText) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(vocabText)));
@@ -59,7 +71,7 @@ internal sealed class OnnxModelMetadata
     {
         TextPairInputEncoder.EncodingName => new TextPairInputEncoder(tokenizer, MaxSequenceLength),
         PromptInputEncoder.EncodingName => new PromptInputEncoder(new PromptEncoder(
-            Prompting.Template.FromJson(Template ?? throw new InvalidDataException("The prompt model has no 'template' metadata.")), tokenizer, MaxSequenceLength)),
+            Prompting.Template.FromConfigText(Template ?? throw new InvalidDataException("The prompt model has no 'template' metadata.")), tokenizer, MaxSequenceLength)),
         _ => throw new NotSupportedException($"The model's input encoding '{InputEncoding}' is not supported by this version of Microsoft.ML.PromptLearning."),
     };
 
@@ -84,7 +96,7 @@ internal sealed class OnnxModelMetadata
             Vocab = map.GetValueOrDefault(VocabKey),
             VocabSha256 = map.GetValueOrDefault(VocabSha256Key),
             PadTokenId = int.Parse(map.GetValueOrDefault(PadTokenIdKey) ?? "0", CultureInfo.InvariantCulture),
-            Precision = map.GetValueOrDefault(PrecisionKey),
+            Precision = ParsePrecision(map.GetValueOrDefault(PrecisionKey), source),
             Template = map.GetValueOrDefault(TemplateKey),
             TextColumn = map.GetValueOrDefault(TextColumnKey) ?? "Text",
             TextPairColumn = string.IsNullOrEmpty(map.GetValueOrDefault(TextPairColumnKey)) ? null : map[TextPairColumnKey],

@@ -89,8 +89,8 @@ public sealed class OnnxPredictor : IDisposable
     /// <summary>Longest token sequence fed to the model (longer texts are truncated).</summary>
     public int MaxSequenceLength => metadata.MaxSequenceLength;
 
-    /// <summary><c>CPU</c> or <c>CUDA</c>: where the model runs.</summary>
-    public string ExecutionProvider { get; }
+    /// <summary>Where the model runs: <see cref="OnnxExecutionProvider.Cpu"/> or <see cref="OnnxExecutionProvider.Cuda"/>.</summary>
+    public OnnxExecutionProvider ExecutionProvider { get; }
 
     /// <summary>The tokenizer rebuilt from the model's metadata.</summary>
     public ErnieTokenizer Tokenizer { get; }
@@ -144,7 +144,7 @@ public sealed class OnnxPredictor : IDisposable
     /// <summary>Releases the ONNX Runtime session.</summary>
     public void Dispose() => session.Dispose();
 
-    private static SessionOptions CreateSessionOptions(OnnxPredictorOptions options, out string provider)
+    private static SessionOptions CreateSessionOptions(OnnxPredictorOptions options, out OnnxExecutionProvider provider)
     {
         var so = new SessionOptions
         {
@@ -158,7 +158,7 @@ public sealed class OnnxPredictor : IDisposable
             so.ProfileOutputPathPrefix = options.ProfileOutputPrefix;   // before EnableProfiling, which reads it
             so.EnableProfiling = true;
         }
-        provider = "CPU";
+        provider = OnnxExecutionProvider.Cpu;
         if (!options.UseCuda) return so;
         string failure;
         if (!OrtEnv.Instance().GetAvailableProviders().Contains("CUDAExecutionProvider"))
@@ -171,7 +171,7 @@ public sealed class OnnxPredictor : IDisposable
             try
             {
                 so.AppendExecutionProvider_CUDA(options.GpuDeviceId);
-                provider = "CUDA";
+                provider = OnnxExecutionProvider.Cuda;
                 return so;
             }
             catch (OnnxRuntimeException e)

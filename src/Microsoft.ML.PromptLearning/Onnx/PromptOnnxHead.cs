@@ -44,7 +44,7 @@ internal sealed class PromptOnnxHead : OnnxClassifierHead
         };
     }
 
-    public override void AddMetadata(OnnxGraphBuilder builder) => builder.Metadata(OnnxModelMetadata.TemplateKey, net.Template.ToJson());
+    public override void AddMetadata(OnnxGraphBuilder builder) => builder.Metadata(OnnxModelMetadata.TemplateKey, net.Template.ToConfigText());
 
     /// <summary>decoder(transform(h)) per mask <c>[B, M, C]</c>, averaged over the masks.</summary>
     private static string SoftLogits(ErnieOnnxGraph g, string maskHidden, SoftVerbalizer verbalizer)

@@ -39,7 +39,7 @@ public sealed class ManualVerbalizer : Verbalizer
     }
 
     /// <inheritdoc />
-    public override string Kind => "manual";
+    public override PromptVerbalizerKind Kind => PromptVerbalizerKind.Manual;
 
     /// <summary>The label words' token ids (for export).</summary>
     internal LabelWordTokens Words => words;
@@ -80,7 +80,7 @@ public sealed class ManualVerbalizer : Verbalizer
         config["post_log_softmax"] = PostLogSoftmax;
     }
 
-    internal static ManualVerbalizer FromConfig(JsonObject config, LabelWords labelWords, ErnieForMaskedLM model, ErnieTokenizer tokenizer) =>
+    internal static ManualVerbalizer FromOptions(JsonObject config, LabelWords labelWords, ErnieForMaskedLM model, ErnieTokenizer tokenizer) =>
         new(labelWords, model, tokenizer,
             ParseEnum(config, "token_aggregation", Aggregation.Mean),
             ParseEnum(config, "word_aggregation", Aggregation.Mean),

@@ -43,7 +43,7 @@ public sealed class MaskedLMVerbalizer : Verbalizer
     }
 
     /// <inheritdoc />
-    public override string Kind => "maskedlm";
+    public override PromptVerbalizerKind Kind => PromptVerbalizerKind.MaskedLM;
 
     /// <summary>The label words' token ids, row-major <c>[C, L]</c> (for export).</summary>
     internal IReadOnlyList<long> LabelTokenIds => tokenIds;
@@ -86,6 +86,6 @@ public sealed class MaskedLMVerbalizer : Verbalizer
     protected private override void WriteOptions(JsonObject config) =>
         config["mask_aggregation"] = MaskAggregation.ToString().ToLowerInvariant();
 
-    internal static MaskedLMVerbalizer FromConfig(JsonObject config, LabelWords labelWords, ErnieForMaskedLM model, ErnieTokenizer tokenizer) =>
+    internal static MaskedLMVerbalizer FromOptions(JsonObject config, LabelWords labelWords, ErnieForMaskedLM model, ErnieTokenizer tokenizer) =>
         new(labelWords, model, tokenizer, ParseEnum(config, "mask_aggregation", MaskAggregation.Product));
 }

@@ -43,7 +43,7 @@ public sealed class SoftVerbalizer : Verbalizer
     }
 
     /// <inheritdoc />
-    public override string Kind => "soft";
+    public override PromptVerbalizerKind Kind => PromptVerbalizerKind.Soft;
 
     /// <summary>The hidden→label layer: weight <c>[C, H]</c>, bias <c>[C]</c>.</summary>
     public Linear Decoder => decoder;
@@ -58,7 +58,4 @@ public sealed class SoftVerbalizer : Verbalizer
 
     /// <inheritdoc />
     public override IEnumerable<Parameter> HeadParameters() => decoder.parameters();
-
-    /// <inheritdoc />
-    public override IEnumerable<Parameter> NonHeadParameters() => Model.Head.Transform.parameters();
 }

@@ -129,6 +129,57 @@ public sealed class Template
         return Create(parts, null, null);
     }
 
+    /// <summary>File name of the saved template (PaddleNLP's <c>template_config.json</c>).</summary>
+    public const string ConfigFileName = "template_config.json";
+
+    /// <summary>
+    /// The saved form, as PaddleNLP's <c>Template.save</c> writes <c>template_config.json</c>: the parts (<see cref="ToJson"/>)
+    /// on the first line and <c>{"class": "SoftTemplate"}</c> or <c>{"class": "ManualTemplate"}</c> on the second. The model
+    /// zip, the checkpoints and the ONNX metadata store exactly this text.
+    /// </summary>
+    public string ToConfigText() =>
+        ToJson() + "\n" + new JsonObject { ["class"] = HasSoftParts ? "SoftTemplate" : "ManualTemplate" }.ToJsonString() + "\n";
+
+    /// <summary>
+    /// Reads <see cref="ToConfigText"/>'s form or a PaddleNLP <c>template_config.json</c>; a first line alone (the form written
+    /// by earlier versions and by PaddleNLP before it added the class line) is read too.
+    /// </summary>
+    /// <exception cref="TemplateParseException">The parts are malformed, or the class line names a template this library does not support.</exception>
+    public static Template FromConfigText(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var lines = text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        if (lines.Count == 0) throw new TemplateParseException("the template configuration is empty");
+        if (lines.Count > 1)
+        {
+            JsonNode classLine;
+            try { classLine = JsonNode.Parse(lines[1]); }
+            catch (JsonException e) { throw new TemplateParseException($"the second line of the template configuration is not valid JSON: {e.Message}"); }
+            var name = classLine is JsonObject o && o["class"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+            if (name is not null && name != "ManualTemplate" && name != "SoftTemplate" && name != "AutoTemplate")
+                throw new TemplateParseException($"the template class '{name}' is not supported; ManualTemplate and SoftTemplate are");
+        }
+        return FromJson(lines[0]);
+    }
+
+    /// <summary>Writes <see cref="ConfigFileName"/> (<see cref="ToConfigText"/>) into <paramref name="folder"/>.</summary>
+    public void Save(string folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        Directory.CreateDirectory(folder);
+        AtomicFile.WriteAllText(Path.Combine(folder, ConfigFileName), ToConfigText());
+    }
+
+    /// <summary>Reads the <see cref="ConfigFileName"/> of a folder written by <see cref="Save"/>, a checkpoint or PaddleNLP.</summary>
+    /// <exception cref="FileNotFoundException">The folder has no template configuration.</exception>
+    public static Template Load(string folder)
+    {
+        ArgumentNullException.ThrowIfNull(folder);
+        var path = Path.Combine(folder, ConfigFileName);
+        if (!File.Exists(path)) throw new FileNotFoundException($"'{folder}' has no {ConfigFileName}.", path);
+        return FromConfigText(File.ReadAllText(path));
+    }
+
     private static (List<TemplatePart> Parts, List<int> Positions) ReadParts(string template)
     {
         var blocks = TemplateSyntax.ReadBlocks(template);

@@ -12,24 +12,37 @@ internal static class TextWindow
     private const int SearchRadius = 512;
 
     /// <summary>At least <paramref name="minTokens"/> leading tokens of <paramref name="text"/> (all of them when there are fewer).</summary>
-    public static List<int> Head(ErnieTokenizer tokenizer, string text, int minTokens) => Tokenize(tokenizer, text, minTokens, fromEnd: false);
+    public static List<int> Head(ErnieTokenizer tokenizer, string text, int minTokens) => Tokenize(tokenizer, text, minTokens, fromEnd: false, out _);
 
     /// <summary>At least <paramref name="minTokens"/> trailing tokens of <paramref name="text"/> (all of them when there are fewer).</summary>
-    public static List<int> Tail(ErnieTokenizer tokenizer, string text, int minTokens) => Tokenize(tokenizer, text, minTokens, fromEnd: true);
+    public static List<int> Tail(ErnieTokenizer tokenizer, string text, int minTokens) => Tokenize(tokenizer, text, minTokens, fromEnd: true, out _);
 
-    private static List<int> Tokenize(ErnieTokenizer tokenizer, string text, int minTokens, bool fromEnd)
+    /// <summary>
+    /// The tokens of <see cref="Head"/> or <see cref="Tail"/>; <paramref name="charactersTokenized"/> is how many characters
+    /// were tokenized in all (every try of a growing window counts).
+    /// </summary>
+    public static List<int> Tokenize(ErnieTokenizer tokenizer, string text, int minTokens, bool fromEnd, out long charactersTokenized)
     {
         long window = 4L * minTokens + 1024;
+        charactersTokenized = 0;
         while (true)
         {
-            if (window >= text.Length) return tokenizer.Tokenize(text);
+            if (window >= text.Length) return TokenizeAll(tokenizer, text, ref charactersTokenized);
             int target = fromEnd ? text.Length - (int)window : (int)window;
             int cut = FindBoundary(text, target);
-            if (cut < 0) return tokenizer.Tokenize(text);
-            var ids = tokenizer.Tokenize(fromEnd ? text[cut..] : text[..cut]);
+            if (cut < 0) return TokenizeAll(tokenizer, text, ref charactersTokenized);
+            var piece = fromEnd ? text[cut..] : text[..cut];
+            charactersTokenized += piece.Length;
+            var ids = tokenizer.Tokenize(piece);
             if (ids.Count >= minTokens) return ids;
             window *= 2;
         }
+    }
+
+    private static List<int> TokenizeAll(ErnieTokenizer tokenizer, string text, ref long charactersTokenized)
+    {
+        charactersTokenized += text.Length;
+        return tokenizer.Tokenize(text);
     }
 
     /// <summary>A cut index near <paramref name="target"/> that does not split a word, or -1.</summary>

@@ -16,8 +16,16 @@ namespace Microsoft.ML.PromptLearning.Prompting;
 /// </summary>
 public abstract class Verbalizer : nn.Module
 {
-    /// <summary>File name of the configuration written by <see cref="Save"/>.</summary>
+    /// <summary>
+    /// File name of the label words written by <see cref="Save"/>: PaddleNLP's <c>verbalizer_config.json</c>, the object
+    /// <c>{"label": ["word", …], …}</c> at the top level (<see cref="LabelWords.ToJson"/>), so PaddleNLP reads ours and we read its.
+    /// </summary>
     public const string ConfigFileName = "verbalizer_config.json";
+    /// <summary>
+    /// File name of the kind and its options written by <see cref="Save"/> (<c>{"kind": "maskedlm", "mask_aggregation": "product"}</c>).
+    /// They live beside <see cref="ConfigFileName"/> because PaddleNLP reads every top-level key of that file as a label.
+    /// </summary>
+    public const string OptionsFileName = "verbalizer_options.json";
     /// <summary>File name of the parameters written by <see cref="Save"/> (only for verbalizers that have parameters).</summary>
     public const string StateFileName = "verbalizer_state.safetensors";
 
@@ -49,8 +57,8 @@ public abstract class Verbalizer : nn.Module
     /// <summary>Number of classes.</summary>
     public int ClassCount => LabelWords.Count;
 
-    /// <summary>Short name stored in the configuration: <c>manual</c>, <c>soft</c> or <c>maskedlm</c>.</summary>
-    public abstract string Kind { get; }
+    /// <summary>Which verbalizer this is (written to <see cref="OptionsFileName"/> as <see cref="KindName"/>).</summary>
+    public abstract PromptVerbalizerKind Kind { get; }
 
     /// <summary>The number of <c>[MASK]</c> tokens the template must have, or null when any number (≥ 1) works.</summary>
     public virtual int? RequiredMaskCount => null;
@@ -65,7 +73,7 @@ public abstract class Verbalizer : nn.Module
 
     /// <summary>Explanation used when the mask count does not fit.</summary>
     protected private virtual string MaskCountMessage(int actual, int required) =>
-        $"The {Kind} verbalizer needs {required} [MASK] token(s) but the template has {actual}.";
+        $"The {KindName(Kind)} verbalizer needs {required} [MASK] token(s) but the template has {actual}.";
 
     /// <summary>Label scores <c>[B, C]</c> from the hidden states at the template's masks <c>[B, M, H]</c>; softmax gives class probabilities.</summary>
     public abstract Tensor LabelLogits(Tensor maskHidden);
@@ -79,12 +87,6 @@ public abstract class Verbalizer : nn.Module
 
     /// <summary>Parameters that are new with the verbalizer and train with the prompt learning rate (PaddleNLP's <c>head_parameters</c>).</summary>
     public virtual IEnumerable<Parameter> HeadParameters() => [];
-
-    /// <summary>
-    /// Parameters of the PLM's own MLM head that the verbalizer trains through (PaddleNLP's <c>non_head_parameters</c>):
-    /// they are already among the PLM's parameters and take the PLM learning rate.
-    /// </summary>
-    public virtual IEnumerable<Parameter> NonHeadParameters() => [];
 
     /// <summary>Checks <c>[B, M, H]</c> and returns (B, M).</summary>
     protected private (long Batch, long Masks) CheckMaskHidden(Tensor maskHidden)
@@ -111,10 +113,50 @@ public abstract class Verbalizer : nn.Module
         }
     }
 
-    /// <summary>The configuration (kind, label words, options) as JSON.</summary>
-    public JsonObject ToConfigJson()
+    // ---- the one mapping between kinds, names and classes ----------------------------------------------------------
+
+    /// <summary>The name of a kind in files and on the command line: <c>soft</c>, <c>manual</c> or <c>maskedlm</c>.</summary>
+    public static string KindName(PromptVerbalizerKind kind) => kind switch
     {
-        var o = new JsonObject { ["type"] = Kind, ["label_words"] = LabelWords.ToJson() };
+        PromptVerbalizerKind.Soft => "soft",
+        PromptVerbalizerKind.Manual => "manual",
+        PromptVerbalizerKind.MaskedLM => "maskedlm",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, $"Unknown verbalizer kind; expected {KindNames}."),
+    };
+
+    /// <summary>
+    /// Reads a kind name (<see cref="KindName"/>, any case). Earlier spellings of the masked-LM verbalizer are accepted too:
+    /// <c>PerCharacterMask</c> (checkpoints) and <c>per-char</c> (command line).
+    /// </summary>
+    /// <exception cref="FormatException">The name is none of these; the message lists the allowed names.</exception>
+    public static PromptVerbalizerKind ParseKind(string name) => name?.Trim().ToLowerInvariant() switch
+    {
+        "soft" => PromptVerbalizerKind.Soft,
+        "manual" => PromptVerbalizerKind.Manual,
+        "maskedlm" or "percharactermask" or "per-char" => PromptVerbalizerKind.MaskedLM,
+        _ => throw new FormatException($"Unknown verbalizer kind '{name}'; expected {KindNames}."),
+    };
+
+    private static string KindNames => string.Join(", ", Enum.GetValues<PromptVerbalizerKind>().Select(KindName));
+
+    /// <summary>Creates a verbalizer of <paramref name="kind"/> with its default options.</summary>
+    public static Verbalizer Create(PromptVerbalizerKind kind, LabelWords labelWords, ErnieForMaskedLM model, ErnieTokenizer tokenizer) =>
+        Create(kind, new JsonObject(), labelWords, model, tokenizer);
+
+    private static Verbalizer Create(PromptVerbalizerKind kind, JsonObject options, LabelWords labelWords, ErnieForMaskedLM model, ErnieTokenizer tokenizer) => kind switch
+    {
+        PromptVerbalizerKind.Soft => new SoftVerbalizer(labelWords, model, tokenizer),
+        PromptVerbalizerKind.Manual => ManualVerbalizer.FromOptions(options, labelWords, model, tokenizer),
+        PromptVerbalizerKind.MaskedLM => MaskedLMVerbalizer.FromOptions(options, labelWords, model, tokenizer),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, $"Unknown verbalizer kind; expected {KindNames}."),
+    };
+
+    // ---- saved form -----------------------------------------------------------------------------------------------
+
+    /// <summary>The kind and the options of this verbalizer (the content of <see cref="OptionsFileName"/>).</summary>
+    public JsonObject ToOptionsJson()
+    {
+        var o = new JsonObject { ["kind"] = KindName(Kind) };
         WriteOptions(o);
         return o;
     }
@@ -122,12 +164,60 @@ public abstract class Verbalizer : nn.Module
     /// <summary>Adds the verbalizer's options to its configuration.</summary>
     protected private virtual void WriteOptions(JsonObject config) { }
 
-    /// <summary>Writes <see cref="ConfigFileName"/> and, when the verbalizer has parameters, <see cref="StateFileName"/> into <paramref name="folder"/>.</summary>
+    /// <summary>
+    /// The configuration files by name: <see cref="ConfigFileName"/> (label words) and <see cref="OptionsFileName"/> (kind,
+    /// options). The model zip, the checkpoints and <see cref="Save"/> all store exactly these texts.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ConfigFiles() => new Dictionary<string, string>
+    {
+        [ConfigFileName] = LabelWords.ToJson().ToJsonString(JsonOptions),
+        [OptionsFileName] = ToOptionsJson().ToJsonString(JsonOptions),
+    };
+
+    /// <summary>
+    /// Rebuilds a verbalizer from its configuration files (with fresh parameters: load them with <see cref="LoadState"/>).
+    /// <paramref name="readFile"/> returns a file's text by name, or null when there is no such file. A PaddleNLP folder has
+    /// no <see cref="OptionsFileName"/>: then <paramref name="kind"/> says which verbalizer to build. The earlier single file
+    /// <c>{"kind" or "type": …, "label_words": {…}, options…}</c> is read too.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A file is missing or malformed, or the kind is unknown or not given.</exception>
+    public static Verbalizer FromConfigFiles(Func<string, string> readFile, ErnieForMaskedLM model, ErnieTokenizer tokenizer,
+        PromptVerbalizerKind? kind = null, string source = "the verbalizer configuration")
+    {
+        ArgumentNullException.ThrowIfNull(readFile);
+        var config = ParseObject(readFile(ConfigFileName) ?? throw new InvalidDataException($"{source} has no {ConfigFileName}."), $"{ConfigFileName} of {source}");
+        JsonObject options;
+        LabelWords labelWords;
+        if (config["label_words"] is JsonObject earlierWords)   // earlier form: one object with the kind, the words and the options
+        {
+            options = config;
+            labelWords = LabelWords.FromJson(earlierWords);
+        }
+        else
+        {
+            labelWords = LabelWords.FromJson(config);
+            var optionsText = readFile(OptionsFileName);
+            options = optionsText is null ? new JsonObject() : ParseObject(optionsText, $"{OptionsFileName} of {source}");
+        }
+        var name = (options["kind"] ?? options["type"]) is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+        PromptVerbalizerKind resolved;
+        if (name is null)
+            resolved = kind ?? throw new InvalidDataException($"{source} does not say which verbalizer it is (no {OptionsFileName}, as in a PaddleNLP folder); " +
+                $"give the kind ({KindNames}).");
+        else
+        {
+            try { resolved = ParseKind(name); }
+            catch (FormatException e) { throw new InvalidDataException($"{source}: {e.Message}", e); }
+        }
+        return Create(resolved, options, labelWords, model, tokenizer);
+    }
+
+    /// <summary>Writes <see cref="ConfigFiles"/> and, when the verbalizer has parameters, <see cref="StateFileName"/> into <paramref name="folder"/>.</summary>
     public void Save(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
         Directory.CreateDirectory(folder);
-        AtomicFile.WriteAllText(Path.Combine(folder, ConfigFileName), ToConfigJson().ToJsonString(JsonOptions));
+        foreach (var (name, text) in ConfigFiles()) AtomicFile.WriteAllText(Path.Combine(folder, name), text);
         var statePath = Path.Combine(folder, StateFileName);
         if (parameters().Any()) AtomicFile.Write(statePath, SaveState);
         else if (File.Exists(statePath)) File.Delete(statePath);
@@ -140,39 +230,29 @@ public abstract class Verbalizer : nn.Module
     /// <exception cref="InvalidDataException">A parameter is missing or has the wrong shape.</exception>
     public void LoadState(Stream stream, string name = "verbalizer state") => ModuleState.Load(this, stream, name);
 
-    /// <summary>Rebuilds a verbalizer from <see cref="ToConfigJson"/> (with fresh parameters: load them with <see cref="LoadState"/>).</summary>
-    public static Verbalizer FromConfigJson(JsonObject config, ErnieForMaskedLM model, ErnieTokenizer tokenizer)
+    /// <summary>
+    /// Loads a verbalizer saved with <see cref="Save"/>, or one PaddleNLP saved (then give <paramref name="kind"/>: its folder
+    /// does not say; its parameters are in PaddlePaddle's format and are not read).
+    /// </summary>
+    public static Verbalizer Load(string folder, ErnieForMaskedLM model, ErnieTokenizer tokenizer, PromptVerbalizerKind? kind = null)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        var kind = config["type"]?.GetValue<string>();
-        if (config["label_words"] is not JsonObject words) throw new InvalidDataException("Verbalizer configuration has no 'label_words' object.");
-        var labelWords = LabelWords.FromJson(words);
-        return kind switch
-        {
-            "manual" => ManualVerbalizer.FromConfig(config, labelWords, model, tokenizer),
-            "soft" => new SoftVerbalizer(labelWords, model, tokenizer),
-            "maskedlm" => MaskedLMVerbalizer.FromConfig(config, labelWords, model, tokenizer),
-            _ => throw new InvalidDataException($"Unknown verbalizer type '{kind}'; expected manual, soft or maskedlm."),
-        };
-    }
-
-    /// <summary>Loads a verbalizer saved with <see cref="Save"/>.</summary>
-    public static Verbalizer Load(string folder, ErnieForMaskedLM model, ErnieTokenizer tokenizer)
-    {
-        var configPath = Path.Combine(folder, ConfigFileName);
-        if (!File.Exists(configPath)) throw new FileNotFoundException($"'{folder}' has no {ConfigFileName}.", configPath);
-        JsonObject config;
-        try { config = JsonNode.Parse(File.ReadAllText(configPath)) as JsonObject ?? throw new InvalidDataException($"{configPath} must hold a JSON object."); }
-        catch (JsonException e) { throw new InvalidDataException($"{configPath} is not valid JSON: {e.Message}", e); }
-        var verbalizer = FromConfigJson(config, model, tokenizer);
+        ArgumentNullException.ThrowIfNull(folder);
+        var verbalizer = FromConfigFiles(name => File.Exists(Path.Combine(folder, name)) ? File.ReadAllText(Path.Combine(folder, name)) : null,
+            model, tokenizer, kind, $"'{folder}'");
         if (verbalizer.parameters().Any())
         {
             var statePath = Path.Combine(folder, StateFileName);
-            if (!File.Exists(statePath)) throw new FileNotFoundException($"'{folder}' has no {StateFileName} for the {verbalizer.Kind} verbalizer.", statePath);
+            if (!File.Exists(statePath)) throw new FileNotFoundException($"'{folder}' has no {StateFileName} for the {KindName(verbalizer.Kind)} verbalizer.", statePath);
             using var fs = File.OpenRead(statePath);
             verbalizer.LoadState(fs, statePath);
         }
         return verbalizer;
+    }
+
+    private static JsonObject ParseObject(string text, string source)
+    {
+        try { return JsonNode.Parse(text) as JsonObject ?? throw new InvalidDataException($"{source} must hold a JSON object."); }
+        catch (JsonException e) { throw new InvalidDataException($"{source} is not valid JSON: {e.Message}", e); }
     }
 
     internal static T ParseEnum<T>(JsonObject config, string key, T fallback) where T : struct, Enum

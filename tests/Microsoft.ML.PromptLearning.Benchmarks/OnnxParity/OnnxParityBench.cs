@@ -113,7 +113,7 @@ internal static class OnnxParityBench
         {
             "prompt-soft" => ml.MulticlassClassification.Trainers.PromptErnie(Prompt(PromptVerbalizerKind.Soft, s.Prompt)),
             "prompt-manual" => ml.MulticlassClassification.Trainers.PromptErnie(Prompt(PromptVerbalizerKind.Manual, s.Prompt)),
-            "prompt-per-char" => ml.MulticlassClassification.Trainers.PromptErnie(Prompt(PromptVerbalizerKind.PerCharacterMask, s.Prompt)),
+            "prompt-per-char" => ml.MulticlassClassification.Trainers.PromptErnie(Prompt(PromptVerbalizerKind.MaskedLM, s.Prompt)),
             "prompt-soft-template" => ml.MulticlassClassification.Trainers.PromptErnie(Prompt(PromptVerbalizerKind.Soft, s.SoftTemplate)),
             "finetune" => ml.MulticlassClassification.Trainers.ErnieTextClassification(new ErnieTextClassificationTrainer.Options
             {

@@ -1,5 +1,6 @@
 using Microsoft.ML.PromptLearning.Inference;
 using System.Diagnostics;
+using Google.Protobuf;
 using Microsoft.ML.PromptLearning.Ernie;
 using Microsoft.ML.PromptLearning.FineTuning;
 using Microsoft.ML.PromptLearning.MLNet;
@@ -62,7 +63,7 @@ internal sealed class OnnxSpeedBench : IDisposable
     {
         var sw = Stopwatch.StartNew();
         var settings = new ScoringSettings { TextColumn = "Text", ScoreColumn = "Score", PredictedLabelColumn = "PredictedLabel", LabelNames = Labels, MaxSequenceLength = 512, EvalBatchSize = 32 };
-        exports[engine] = ErnieOnnxExporter.ExportToBytes(net, new FineTuneOnnxHead(net), tokenizer, settings, ExportOptions(engine));
+        exports[engine] = ErnieOnnxExporter.Build(net, new FineTuneOnnxHead(net), tokenizer, settings, ExportOptions(engine)).ToByteArray();
         return (exports[engine].Length, sw.Elapsed.TotalSeconds);
     }
 

@@ -158,10 +158,9 @@ public class PretrainCommandTests
         }
     }
 
-    [Fact]
+    [LinuxFact]
     public void SigintInASeparateProcessStopsWithACheckpointAndExitCode130()
     {
-        if (!OperatingSystem.IsLinux()) return;
         var tool = Path.Combine(AppContext.BaseDirectory, "prompt-learn.dll");
         Assert.True(File.Exists(tool), $"{tool} was not built");
         var dir = TestPaths.NewTempDir();

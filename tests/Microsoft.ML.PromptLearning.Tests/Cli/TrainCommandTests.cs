@@ -55,7 +55,7 @@ public class TrainCommandTests
         Assert.Contains("checkpoint-60", checkpoints);
         Assert.Contains("checkpoint-40", checkpoints);
         Assert.DoesNotContain(checkpoints, c => c!.EndsWith(".partial", StringComparison.Ordinal));
-        foreach (var file in new[] { "model_state.safetensors", "optimizer.bin", "trainer_state.json", "template_config.json", "verbalizer_config.json" })
+        foreach (var file in new[] { "model_state.safetensors", "optimizer.bin", "trainer_state.json", "template_config.json", "verbalizer_config.json", "verbalizer_options.json" })
             Assert.True(File.Exists(Path.Combine(output, "checkpoint-60", file)), file);
         using (var state = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "checkpoint-60", "trainer_state.json"))))
         {
@@ -63,6 +63,8 @@ public class TrainCommandTests
             Assert.Equal(3, state.RootElement.GetProperty("History").GetArrayLength());
         }
         Assert.Contains("主题", File.ReadAllText(Path.Combine(output, "checkpoint-60", "template_config.json")));
+        using (var options = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "checkpoint-60", "verbalizer_options.json"))))
+            Assert.Equal("soft", options.RootElement.GetProperty("kind").GetString());
 
         using (var train = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "train_results.json"))))
         {
@@ -320,10 +322,9 @@ public class TrainCommandTests
         Assert.Contains("--do-train", nothingToDo.Err);
     }
 
-    [Fact]
+    [WithoutCudaFact]
     public void GpuAskedForWithoutOneFailsClearly()
     {
-        if (TorchSharp.torch.cuda.is_available()) return;   // the CUDA path itself is covered by the GPU tests
         using var temp = new TempDirectory();
         var data = TinyDataFolder(temp.Path);
         var (code, _, stderr) = Run(TrainArgs(data, Path.Combine(temp.Path, "out"), 12, "--do-train", "--device", "gpu"));

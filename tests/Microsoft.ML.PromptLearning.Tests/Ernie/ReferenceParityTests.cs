@@ -10,14 +10,21 @@ namespace Microsoft.ML.PromptLearning.Tests.Ernie;
 /// </summary>
 public class ReferenceParityTests
 {
-    public static TheoryData<string, string> Cases()
+    public static TheoryData<string, string> Cases() => CasesWhere(_ => true);
+
+    /// <summary>The cases fill-mask can reproduce: it always uses the default token type and position ids.</summary>
+    public static TheoryData<string, string> FillMaskCases() => CasesWhere(c => !IsArray(c, "task_type_ids") && !IsArray(c, "position_ids"));
+
+    private static TheoryData<string, string> CasesWhere(Func<JsonElement, bool> keep)
     {
         var data = new TheoryData<string, string>();
         foreach (var fixture in new[] { "tiny-ernie", "tiny-bert" })
             foreach (var c in Expected(fixture).GetProperty("cases").EnumerateArray())
-                data.Add(fixture, c.GetProperty("name").GetString());
+                if (keep(c)) data.Add(fixture, c.GetProperty("name").GetString());
         return data;
     }
+
+    private static bool IsArray(JsonElement c, string key) => c.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Array;
 
     private static JsonElement Expected(string fixture) =>
         JsonDocument.Parse(File.ReadAllText(Path.Combine(TestPaths.Fixture(fixture), "expected.json"))).RootElement;
@@ -78,12 +85,10 @@ public class ReferenceParityTests
     }
 
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(FillMaskCases))]
     public void FillMaskReproducesReferenceTop10(string fixture, string name)
     {
         var c = Case(fixture, name);
-        if (c.TryGetProperty("task_type_ids", out var task) && task.ValueKind == JsonValueKind.Array) return;      // fill-mask uses default ids
-        if (c.TryGetProperty("position_ids", out var pos) && pos.ValueKind == JsonValueKind.Array) return;
         var loaded = Load(fixture);
         var fill = new FillMask(loaded.Model, loaded.Tokenizer);
         var pair = c.GetProperty("text_pair");

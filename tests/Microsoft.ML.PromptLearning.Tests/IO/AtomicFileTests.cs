@@ -1,3 +1,5 @@
+using System.Runtime.Versioning;
+
 namespace Microsoft.ML.PromptLearning.Tests.IO;
 
 public class AtomicFileTests
@@ -28,10 +30,10 @@ public class AtomicFileTests
         Assert.Empty(Directory.GetFiles(dir.Path));
     }
 
-    [Fact]
+    [EnforcedPermissionsFact]
+    [UnsupportedOSPlatform("windows")]
     public void WriteIntoReadOnlyDirectoryFailsAndLeavesThePreviousFile()
     {
-        if (Environment.UserName == "root" || OperatingSystem.IsWindows()) return;   // root ignores directory permissions
         using var dir = new TempDirectory();
         var path = dir.File("data.txt");
         AtomicFile.WriteAllText(path, "old");

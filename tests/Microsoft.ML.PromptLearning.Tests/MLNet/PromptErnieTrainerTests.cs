@@ -19,7 +19,7 @@ public class PromptErnieTrainerTests
     [Theory]
     [InlineData(PromptVerbalizerKind.Soft, "这是{'mask'}：{'text':'text_a'}")]
     [InlineData(PromptVerbalizerKind.Manual, "这是{'mask'}：{'text':'text_a'}")]
-    [InlineData(PromptVerbalizerKind.PerCharacterMask, "这是{'mask'}{'mask'}：{'text':'text_a'}")]
+    [InlineData(PromptVerbalizerKind.MaskedLM, "这是{'mask'}{'mask'}：{'text':'text_a'}")]
     [InlineData(PromptVerbalizerKind.Soft, "{'soft':'主题'}{'text':'text_a'}{'soft'}{'mask'}")]
     [InlineData(PromptVerbalizerKind.Soft, "{'soft':None,'length':3,'encoder':'lstm','hidden_size':16}{'text':'text_a'}{'mask'}")]
     [InlineData(PromptVerbalizerKind.Soft, "{'soft':None,'length':2,'encoder':'mlp'}{'text':'text_a'}{'mask'}")]
@@ -28,26 +28,48 @@ public class PromptErnieTrainerTests
         var ml = new MLContext(seed: 1);
         var (train, _) = TinyTask.Load(ml, TinyTask.Rows(12, seed: 1));
         var options = Options(kind, prompt);
-        if (kind == PromptVerbalizerKind.PerCharacterMask) options.LabelWords = new Dictionary<string, string[]> { ["教育"] = new[] { "教育" }, ["经济"] = new[] { "经济" }, ["体育"] = new[] { "体育" } };
+        if (kind == PromptVerbalizerKind.MaskedLM) options.LabelWords = new Dictionary<string, string[]> { ["教育"] = new[] { "教育" }, ["经济"] = new[] { "经济" }, ["体育"] = new[] { "体育" } };
         var model = ml.MulticlassClassification.Trainers.PromptErnie(options).Fit(train);
         var metrics = ml.MulticlassClassification.Evaluate(model.Transform(train));
         Assert.Equal(1.0, metrics.MicroAccuracy);
         Assert.Equal(3, ((VectorDataViewType)model.Transform(train).Schema["Score"].Type).Size);
     }
 
-    [Fact]
-    public void ZeroShotScoresWithoutTrainingAndBarePromptGetsAMask()
+    /// <summary>A manual-verbalizer model with a bare prompt, fitted without a training step.</summary>
+    private static (PromptErnieTransformer Model, IDataView Train) ZeroShotModel(MLContext ml)
     {
-        var ml = new MLContext(seed: 1);
         var (train, _) = TinyTask.Load(ml, TinyTask.Rows(2, seed: 1));
         var options = Options(PromptVerbalizerKind.Manual, prompt: "这条新闻的主题是");
         options.MaxSteps = 0;
         options.NumberOfEpochs = 0;
-        var model = ml.MulticlassClassification.Trainers.PromptErnie(options).Fit(train);
+        return (ml.MulticlassClassification.Trainers.PromptErnie(options).Fit(train), train);
+    }
+
+    [Fact]
+    public void ZeroShotScoresWithoutTrainingAndBarePromptGetsAMask()
+    {
+        var ml = new MLContext(seed: 1);
+        var (model, train) = ZeroShotModel(ml);
         Assert.Equal(0, model.TrainingReport.Steps);
         Assert.Equal("{'text': 'text_a'}这条新闻的主题是{'mask'}", model.Template.ToString());
         var scores = model.Transform(train).GetColumn<float[]>("Score").First();
         Assert.Equal(1.0, scores.Sum(), 1e-4);
+    }
+
+    [Fact]
+    public void ZipHoldsTheTemplateAndVerbalizerFilesOfACheckpoint()
+    {
+        var ml = new MLContext(seed: 1);
+        var (model, train) = ZeroShotModel(ml);
+        var path = Path.Combine(TestPaths.NewTempDir(), "prompt.zip");
+        ml.Model.Save(model, train.Schema, path);
+        using var zip = System.IO.Compression.ZipFile.OpenRead(path);
+        string Entry(string name) => new StreamReader(zip.Entries.Single(e => e.FullName.EndsWith("Prompt/" + name, StringComparison.Ordinal)).Open()).ReadToEnd();
+        Assert.Equal(model.Template.ToConfigText(), Entry("template_config.json"));
+        var words = System.Text.Json.Nodes.JsonNode.Parse(Entry("verbalizer_config.json"))!.AsObject();
+        Assert.Equal(TinyTask.Labels, words.Select(kv => kv.Key));
+        Assert.Equal("市场", words["经济"]![1]!.GetValue<string>());
+        Assert.Equal("manual", System.Text.Json.Nodes.JsonNode.Parse(Entry("verbalizer_options.json"))!["kind"]!.GetValue<string>());
     }
 
     [Fact]

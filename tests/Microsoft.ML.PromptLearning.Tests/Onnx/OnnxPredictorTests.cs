@@ -46,7 +46,7 @@ public class OnnxPredictorTests(FittedTinyClassifier fitted, ITestOutputHelper o
         using var predictor = new OnnxPredictor(model, new OnnxPredictorOptions { BatchSize = 4, IntraOpNumThreads = 1 });
         Assert.Equal(TinyTask.Labels, predictor.LabelNames);
         Assert.Equal(32, predictor.MaxSequenceLength);
-        Assert.Equal("CPU", predictor.ExecutionProvider);
+        Assert.Equal(OnnxExecutionProvider.Cpu, predictor.ExecutionProvider);
 
         var viaPredictor = predictor.PredictProbabilities(fitted.Texts);
         var direct = OrtProbabilities(model, Encode(predictor.Tokenizer, fitted.Texts), predictor.Tokenizer.PadId);
@@ -102,7 +102,7 @@ public class OnnxPredictorTests(FittedTinyClassifier fitted, ITestOutputHelper o
         output.WriteLine(e.Message);
         Assert.Contains("FallbackToCpu", e.Message);
         using var fallback = new OnnxPredictor(model, new OnnxPredictorOptions { UseCuda = true, FallbackToCpu = true });
-        Assert.Equal("CPU", fallback.ExecutionProvider);
+        Assert.Equal(OnnxExecutionProvider.Cpu, fallback.ExecutionProvider);
         Assert.Equal(3, fallback.PredictProbabilities("学生").Length);
     }
 

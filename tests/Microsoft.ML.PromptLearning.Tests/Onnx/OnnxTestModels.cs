@@ -1,5 +1,6 @@
 using Microsoft.ML.PromptLearning.Inference;
 using System.Diagnostics;
+using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Microsoft.ML.PromptLearning.Ernie;
@@ -51,7 +52,7 @@ internal static class OnnxTestModels
         {
             VocabSize = tokenizer.VocabSize + 3, HiddenSize = 48, NumHiddenLayers = 2, NumAttentionHeads = 3, IntermediateSize = 96,
             HiddenAct = activation, TieWordEmbeddings = tieWordEmbeddings, UseTaskId = useTaskId, MaxPositionEmbeddings = 64,
-            TypeVocabSize = 2, LayerNormEps = 1e-12, ModelType = useTaskId ? "ernie" : "bert",
+            TypeVocabSize = 2, LayerNormEps = 1e-12, ModelType = useTaskId ? ErnieModelType.Ernie : ErnieModelType.Bert,
         };
         var plm = new ErnieForMaskedLM(config);
         using (no_grad())
@@ -86,8 +87,8 @@ internal static class OnnxTestModels
     /// <summary>Exports to bytes (with the fine-tune head unless <paramref name="head"/> is given).</summary>
     public static byte[] Export(ClassifierNet net, ErnieTokenizer tokenizer, OnnxPrecision precision = OnnxPrecision.Float32,
         OnnxInt8Kernel kernel = OnnxInt8Kernel.MatMulInteger, string[] labels = null, OnnxClassifierHead head = null) =>
-        ErnieOnnxExporter.ExportToBytes(net, head ?? new FineTuneOnnxHead((FineTuneClassifier)net), tokenizer, Settings(labels ?? Labels),
-            new OnnxExportOptions { Precision = precision, Int8Kernel = kernel });
+        ErnieOnnxExporter.Build(net, head ?? new FineTuneOnnxHead((FineTuneClassifier)net), tokenizer, Settings(labels ?? Labels),
+            new OnnxExportOptions { Precision = precision, Int8Kernel = kernel }).ToByteArray();
 
     /// <summary>Runs the model with ONNX Runtime directly on all examples as one padded batch (no predictor code involved).</summary>
     public static float[][] OrtProbabilities(byte[] model, IReadOnlyList<EncodedExample> examples, int padId)

@@ -28,7 +28,7 @@ public class PromptOnnxExportTests(ITestOutputHelper output)
         return ml.MulticlassClassification.Trainers.PromptErnie(new PromptErnieTrainer.Options
         {
             ModelPath = TestPaths.Fixture("tiny-ernie"), Prompt = prompt, Verbalizer = kind,
-            LabelWords = kind == PromptVerbalizerKind.PerCharacterMask ? OneWordEach : Words,
+            LabelWords = kind == PromptVerbalizerKind.MaskedLM ? OneWordEach : Words,
             MaxSteps = steps, NumberOfEpochs = steps == 0 ? 0 : 1, BatchSize = 8, LearningRate = 2e-3, PromptLearningRate = 1e-2, MaxSequenceLength = 32, Seed = 5, LoggingSteps = 0,
         }).Fit(train);
     }
@@ -41,10 +41,10 @@ public class PromptOnnxExportTests(ITestOutputHelper output)
     [InlineData(PromptVerbalizerKind.Soft, "{'soft':'主题'}{'text':'text_a'}{'mask'}")]
     [InlineData(PromptVerbalizerKind.Manual, "这是{'mask'}：{'text':'text_a'}")]
     [InlineData(PromptVerbalizerKind.Manual, "{'soft':'主题'}{'text':'text_a'}{'mask'}{'mask'}")]
-    [InlineData(PromptVerbalizerKind.PerCharacterMask, "这是{'mask'}{'mask'}：{'text':'text_a'}")]
+    [InlineData(PromptVerbalizerKind.MaskedLM, "这是{'mask'}{'mask'}：{'text':'text_a'}")]
     [InlineData(PromptVerbalizerKind.Soft, "{'soft':'主题'}{'text':'text_a'}{'mask'}", 0)]
     [InlineData(PromptVerbalizerKind.Soft, "{'soft':None,'length':3,'encoder':'lstm','hidden_size':16}{'text':'text_a'}{'mask'}")]
-    [InlineData(PromptVerbalizerKind.PerCharacterMask, "这是{'mask'}{'mask'}：{'text':'text_a'}", 0)]
+    [InlineData(PromptVerbalizerKind.MaskedLM, "这是{'mask'}{'mask'}：{'text':'text_a'}", 0)]
     public void ExportedPromptModelMatchesTheTransformer(PromptVerbalizerKind kind, string prompt, int steps = 4)
     {
         using var model = Fit(kind, prompt, steps);
@@ -57,7 +57,7 @@ public class PromptOnnxExportTests(ITestOutputHelper output)
             string[] expectedInputs = ["input_ids", "attention_mask", "token_type_ids", "position_ids", "mask_positions", .. soft ? new[] { "soft_token_ids" } : []];
             Assert.Equal(expectedInputs, session.InputMetadata.Keys.ToArray());
             Assert.Equal("prompt", session.ModelMetadata.CustomMetadataMap["model_kind"]);
-            Assert.Equal(model.Template.ToJson(), session.ModelMetadata.CustomMetadataMap["template"]);
+            Assert.Equal(model.Template.ToConfigText(), session.ModelMetadata.CustomMetadataMap["template"]);   // template_config.json's text
         }
 
         var texts = ScoredTexts();
@@ -84,7 +84,7 @@ public class PromptOnnxExportTests(ITestOutputHelper output)
     [Theory]
     [InlineData(PromptVerbalizerKind.Soft, "{'soft':'主题'}{'text':'text_a'}{'mask'}")]
     [InlineData(PromptVerbalizerKind.Manual, "这是{'mask'}：{'text':'text_a'}")]
-    [InlineData(PromptVerbalizerKind.PerCharacterMask, "这是{'mask'}{'mask'}：{'text':'text_a'}")]
+    [InlineData(PromptVerbalizerKind.MaskedLM, "这是{'mask'}{'mask'}：{'text':'text_a'}")]
     public void Int8ExportOfAPromptModelAgreesOnTheLabel(PromptVerbalizerKind kind, string prompt)
     {
         using var model = Fit(kind, prompt);

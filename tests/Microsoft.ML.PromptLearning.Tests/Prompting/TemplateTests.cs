@@ -92,6 +92,26 @@ public class TemplateTests
     }
 
     [Fact]
+    public void ConfigFileHasPaddleNlpShape()
+    {
+        // PaddleNLP's Template.save: the parts on the first line, the template class on the second.
+        var soft = Template.Parse("{'soft'}{'text': 'text_a'}{'mask'}");
+        Assert.Equal("[{\"soft\":null},{\"text\":\"text_a\"},{\"mask\":null}]\n{\"class\":\"SoftTemplate\"}\n", soft.ToConfigText());
+        Assert.EndsWith("{\"class\":\"ManualTemplate\"}\n", Template.Parse("{'text': 'text_a'}{'mask'}").ToConfigText());
+        Assert.Equal(soft.Parts, Template.FromConfigText(soft.ToConfigText()).Parts);
+        var folder = TestPaths.NewTempDir();
+        soft.Save(folder);
+        Assert.Equal(soft.Parts, Template.Load(folder).Parts);
+        // As PaddleNLP writes it (ensure_ascii=False, its key spacing), and the first line alone (earlier versions).
+        var paddle = Template.FromConfigText("[{\"text\": \"text_a\"}, {\"hard\": \"这是\"}, {\"mask\": null, \"length\": 2}]\n{\"class\": \"ManualTemplate\"}\n");
+        Assert.Equal("{'text': 'text_a'}这是{'mask': None, 'length': 2}", paddle.ToString());
+        Assert.Equal(paddle.Parts, Template.FromConfigText("[{\"text\": \"text_a\"}, {\"hard\": \"这是\"}, {\"mask\": null, \"length\": 2}]").Parts);
+        var e = Assert.Throws<TemplateParseException>(() => Template.FromConfigText("[{\"text\": \"text_a\"}, {\"mask\": null}]\n{\"class\": \"PrefixTemplate\"}"));
+        Assert.Contains("PrefixTemplate", e.Message);
+        Assert.Throws<FileNotFoundException>(() => Template.Load(TestPaths.NewTempDir()));
+    }
+
+    [Fact]
     public void FromPromptCompletesAPlainPromptLikeAutoTemplate()
     {
         Assert.Equal("{'text': 'text_a'}这条新闻写的是{'mask'}", Template.FromPrompt("这条新闻写的是").ToString());

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Microsoft.ML.PromptLearning.Ernie;
 using Microsoft.ML.PromptLearning.Prompting;
 using static Microsoft.ML.PromptLearning.Tests.Prompting.TinyPlm;
@@ -99,7 +100,7 @@ public class VerbalizerTests
         }
         Assert.All(Floats(verbalizer.Decoder.bias), x => Assert.Equal(0f, x));
         Assert.Equal(2, verbalizer.HeadParameters().Count());
-        Assert.Equal(4, verbalizer.NonHeadParameters().Count());                                  // transform dense + LayerNorm
+        Assert.Equal(4, model.Head.Transform.parameters().Count());                               // transform dense + LayerNorm, trained with the PLM
         Assert.Equal(new[] { "decoder.weight", "decoder.bias" }, verbalizer.named_parameters().Select(p => p.name));
 
         // Scores: transform -> new linear; several masks are averaged.
@@ -124,7 +125,7 @@ public class VerbalizerTests
         model.zero_grad();
         verbalizer.Loss(h, tensor(new long[] { 1, 0 })).backward();
         Assert.All(verbalizer.HeadParameters(), p => Assert.True(p.grad is not null && p.grad.abs().sum().item<float>() > 0));
-        Assert.All(verbalizer.NonHeadParameters(), p => Assert.True(p.grad is not null && p.grad.abs().sum().item<float>() > 0));
+        Assert.All(model.Head.Transform.parameters(), p => Assert.True(p.grad is not null && p.grad.abs().sum().item<float>() > 0));
     }
 
     [Fact]
@@ -222,10 +223,11 @@ public class VerbalizerTests
         Assert.False(File.Exists(Path.Combine(folder, Verbalizer.StateFileName)));
         var m = Assert.IsType<ManualVerbalizer>(Verbalizer.Load(folder, model, Tokenizer));
         Assert.Equal((Aggregation.First, Aggregation.Max, MaskAggregation.Mean, false), (m.TokenAggregation, m.WordAggregation, m.MaskAggregation, m.PostLogSoftmax));
-        Assert.Equal("manual", manual.ToConfigJson()["type"]!.GetValue<string>());
+        Assert.Equal("manual", manual.ToOptionsJson()["kind"]!.GetValue<string>());
 
         var masked = new MaskedLMVerbalizer(Words(("a", ["汽车"]), ("b", ["财经"])), model, Tokenizer, MaskAggregation.Mean);
-        var again = Verbalizer.FromConfigJson(masked.ToConfigJson(), model, Tokenizer);
+        var files = masked.ConfigFiles();
+        var again = Verbalizer.FromConfigFiles(name => files.GetValueOrDefault(name), model, Tokenizer);
         Assert.Equal(MaskAggregation.Mean, Assert.IsType<MaskedLMVerbalizer>(again).MaskAggregation);
 
         // State of another label set does not load.
@@ -234,6 +236,55 @@ public class VerbalizerTests
         soft.SaveState(stream);
         stream.Position = 0;
         Assert.Throws<InvalidDataException>(() => other.LoadState(stream));
+    }
+
+    [Fact]
+    public void LabelWordFileHasPaddleNlpShapeAndKindLivesBesideIt()
+    {
+        using var scope = NewDisposeScope();
+        var model = NewModel();
+        var folder = TestPaths.NewTempDir();
+        new MaskedLMVerbalizer(Words(("a", ["汽车"]), ("b", ["财经"])), model, Tokenizer).Save(folder);
+        // PaddleNLP's Verbalizer.load_from reads every top-level key of verbalizer_config.json as a label.
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, Verbalizer.ConfigFileName)))!.AsObject();
+        Assert.Equal(new[] { "a", "b" }, config.Select(kv => kv.Key));
+        Assert.Equal("汽车", config["a"]![0]!.GetValue<string>());
+        var options = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, Verbalizer.OptionsFileName)))!.AsObject();
+        Assert.Equal("maskedlm", options["kind"]!.GetValue<string>());
+        Assert.Equal("product", options["mask_aggregation"]!.GetValue<string>());
+
+        // A folder PaddleNLP saved has no options file: the kind is given by the caller, and asked for when it is not.
+        var paddle = TestPaths.NewTempDir();
+        File.WriteAllText(Path.Combine(paddle, Verbalizer.ConfigFileName), "{\"正向\": [\"很好\"], \"负向\": \"坏\"}");
+        var manual = Assert.IsType<ManualVerbalizer>(Verbalizer.Load(paddle, model, Tokenizer, PromptVerbalizerKind.Manual));
+        Assert.Equal(new[] { "正向", "负向" }, manual.Labels);
+        Assert.Equal(new[] { "坏" }, manual.LabelWords["负向"]);
+        var e = Assert.Throws<InvalidDataException>(() => Verbalizer.Load(paddle, model, Tokenizer));
+        Assert.Contains("soft, manual, maskedlm", e.Message);
+
+        // The earlier single file {kind, label_words} (checkpoints) and {type, label_words, options} are read too.
+        File.WriteAllText(Path.Combine(paddle, Verbalizer.ConfigFileName), "{\"kind\": \"PerCharacterMask\", \"label_words\": {\"a\": [\"汽车\"], \"b\": [\"财经\"]}}");
+        Assert.IsType<MaskedLMVerbalizer>(Verbalizer.Load(paddle, model, Tokenizer));
+        File.WriteAllText(Path.Combine(paddle, Verbalizer.ConfigFileName), "{\"type\": \"manual\", \"label_words\": {\"a\": [\"汽车\"]}, \"word_aggregation\": \"max\"}");
+        Assert.Equal(Aggregation.Max, Assert.IsType<ManualVerbalizer>(Verbalizer.Load(paddle, model, Tokenizer)).WordAggregation);
+        File.WriteAllText(Path.Combine(paddle, Verbalizer.OptionsFileName), "{\"kind\": \"lexical\"}");
+        File.WriteAllText(Path.Combine(paddle, Verbalizer.ConfigFileName), "{\"a\": [\"汽车\"]}");
+        e = Assert.Throws<InvalidDataException>(() => Verbalizer.Load(paddle, model, Tokenizer));
+        Assert.Contains("Unknown verbalizer kind 'lexical'; expected soft, manual, maskedlm", e.Message);
+    }
+
+    [Theory]
+    [InlineData("soft", PromptVerbalizerKind.Soft)]
+    [InlineData("Manual", PromptVerbalizerKind.Manual)]
+    [InlineData("maskedlm", PromptVerbalizerKind.MaskedLM)]
+    [InlineData("MaskedLM", PromptVerbalizerKind.MaskedLM)]
+    [InlineData("PerCharacterMask", PromptVerbalizerKind.MaskedLM)]
+    [InlineData("per-char", PromptVerbalizerKind.MaskedLM)]
+    public void KindNamesReadBackAndEarlierSpellingsAreAccepted(string name, PromptVerbalizerKind kind)
+    {
+        Assert.Equal(kind, Verbalizer.ParseKind(name));
+        Assert.Equal(kind, Verbalizer.ParseKind(Verbalizer.KindName(kind)));
+        Assert.Equal(Verbalizer.KindName(kind), Verbalizer.KindName(kind).ToLowerInvariant());
     }
 
     [Theory]   // PaddleNLP test_aggregate_token

@@ -1,10 +1,11 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.PromptLearning.Onnx;
+using Microsoft.ML.PromptLearning.Tests.Onnx;
 using Xunit.Abstractions;
 using static Microsoft.ML.PromptLearning.Tests.Onnx.OnnxTestModels;
 
-namespace Microsoft.ML.PromptLearning.Tests.Onnx;
+namespace Microsoft.ML.PromptLearning.Tests.MLNet;
 
 public class OnnxScoringPipelineTests(FittedTinyClassifier fitted, ITestOutputHelper output) : IClassFixture<FittedTinyClassifier>
 {

@@ -1,8 +1,7 @@
 using Microsoft.ML.PromptLearning.Inference;
-using Microsoft.ML.PromptLearning.Training;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.PromptLearning.Tests.Training;
+namespace Microsoft.ML.PromptLearning.Tests.Inference;
 
 public class PaddedBatchArraysTests
 {
@@ -64,5 +63,21 @@ public class PaddedBatchArraysTests
         Assert.Equal(a.MaskPositions, batch.MaskPositions.data<long>().ToArray());
         Assert.Equal(new long[] { 1, 0 }, batch.Labels.data<long>().ToArray());
         Assert.Null(ClassifierBatch.Collate([Example([1], masks: [0])], CPU, Pad).Labels);
+    }
+
+    [Fact]
+    public void ModelInputsAreFedByName()
+    {
+        var a = PaddedBatchArrays.Pad([Example([1, 2, 3], masks: [2]), Example([4, 5], masks: [1])], Pad, allInputs: true);
+        Assert.Same(a.InputIds, a.Input("input_ids"));
+        Assert.Same(a.AttentionMask, a.Input("attention_mask"));
+        Assert.Same(a.TokenTypeIds, a.Input("token_type_ids"));
+        Assert.Same(a.PositionIds, a.Input("position_ids"));
+        Assert.Same(a.SoftTokenIds, a.Input("soft_token_ids"));
+        Assert.Same(a.MaskPositions, a.Input("mask_positions"));
+        Assert.Equal(new long[] { 2, 3 }, a.InputShape("input_ids"));
+        Assert.Equal(new long[] { 2, 1 }, a.InputShape("mask_positions"));
+        var e = Assert.Throws<InvalidDataException>(() => a.Input("pixel_values"));
+        Assert.Contains("'pixel_values'", e.Message);
     }
 }
