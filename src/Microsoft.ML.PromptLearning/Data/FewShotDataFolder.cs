@@ -90,6 +90,9 @@ public sealed partial class FewShotDataFolder
             var text = raw[..tab].Trim();
             var label = raw[(tab + 1)..].Trim();
             if (text.Length == 0) throw new InvalidDataException($"{file}:{lineNumber}: the text is empty.");
+            if (label.Length == 0)
+                throw new InvalidDataException($"{file}:{lineNumber}: the label is empty; every line of multi-class data has one label. In multi-label data an empty field means " +
+                    "none of the labels: train it as a multi-label task (prompt-learn --task multi-label; in C#, mlContext.MultiLabelClassification()).");
             if (!known.Contains(label) && MultiLabelHint(label) is { } hint) throw new InvalidDataException($"{file}:{lineNumber}: {hint}");
             if (!known.Contains(label))
                 throw new InvalidDataException($"{file}:{lineNumber}: label '{label}' is not in label.txt (known: {string.Join(", ", Labels.Take(8))}{(Labels.Count > 8 ? ", …" : "")}).");
