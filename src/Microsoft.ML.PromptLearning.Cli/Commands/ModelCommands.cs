@@ -125,6 +125,7 @@ internal sealed class InferCommand : System.CommandLine.Command
     private readonly Option<string> output = new("--output", "-o") { Description = "Where to write 'text<TAB>label' lines [default: stdout].", HelpName = "FILE" };
     private readonly Option<string> probabilities = new("--probabilities") { Description = "Also write every label's probability, one JSON object per line.", HelpName = "FILE.jsonl" };
     private readonly Option<string> profile = new("--profile") { Description = "Write ONNX Runtime's per-operator profile (Chrome-trace JSON) to a file starting with this prefix.", HelpName = "PREFIX" };
+    private readonly Option<string> task = TaskOption.Create(null);
     private readonly TextWriter stdout;
 
     public InferCommand(TextWriter stdout) : base("infer", "Score texts with an exported ONNX model on ONNX Runtime (no TorchSharp), like PaddleNLP's infer.py.")
@@ -133,7 +134,7 @@ internal sealed class InferCommand : System.CommandLine.Command
         device.AcceptOnlyFromAmong("cpu", "gpu");
         Positive(batchSize);
         NonNegative(threads);
-        foreach (var o in new Option[] { modelPath, modelPathPrefix, dataDir, file, batchSize, device, threads, output, probabilities, profile }) Options.Add(o);
+        foreach (var o in new Option[] { modelPath, modelPathPrefix, dataDir, file, batchSize, device, threads, output, probabilities, profile, task }) Options.Add(o);
         SetAction(Execute);
     }
 
@@ -149,9 +150,18 @@ internal sealed class InferCommand : System.CommandLine.Command
             BatchSize = parsed.GetValue(batchSize), IntraOpNumThreads = parsed.GetValue(threads), UseCuda = parsed.GetValue(device) == "gpu",
             ProfileOutputPrefix = parsed.GetValue(profile),
         });
+        var modelTask = predictor.IsMultiLabel ? predictor.Metadata[Onnx.OnnxModelMetadata.TaskKey] : TaskOption.MultiClass;
+        if (parsed.GetValue(task) is { } requested && requested != modelTask)
+            throw new UsageException($"--task {requested}: the model '{path}' was exported for --task {modelTask}.");
         var probs = predictor.PredictProbabilities(texts);
         var profilePath = parsed.GetValue(profile) is null ? null : predictor.EndProfiling();
         if (profilePath is not null && parsed.GetValue(output) is not null) stdout.WriteLine($"wrote the ONNX Runtime profile to {profilePath}");
+        if (predictor.IsMultiLabel)
+        {
+            Predictions.WriteSets(CliPaths.OutputFile("--output", parsed.GetValue(output)), CliPaths.OutputFile("--probabilities", parsed.GetValue(probabilities)), texts, probs,
+                probs.Select(predictor.PredictLabelSet).ToArray(), predictor.LabelNames, stdout);
+            return CliApp.Success;
+        }
         var predicted = probs.Select(p => Inference.Probabilities.ArgMax(p)).ToArray();
         Predictions.Write(CliPaths.OutputFile("--output", parsed.GetValue(output)), CliPaths.OutputFile("--probabilities", parsed.GetValue(probabilities)), texts, probs, predicted, predictor.LabelNames, stdout);
         return CliApp.Success;

@@ -36,7 +36,7 @@ public class MultiLabelCommandTests
         using var temp = new TempDirectory();
         var data = MultiLabelFolder(temp.Path);
         var output = Path.Combine(temp.Path, "out");
-        var (code, stdout, stderr) = Run(TrainArgs(data, output, "--do-train", "--do-eval", "--do-predict", "--tune-thresholds"));
+        var (code, stdout, stderr) = Run(TrainArgs(data, output, "--do-train", "--do-eval", "--do-predict", "--do-export", "--tune-thresholds"));
         Assert.True(code == 0, stderr + stdout);
 
         using (var train = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "train_results.json"))))
@@ -71,6 +71,11 @@ public class MultiLabelCommandTests
         var predicted = Path.Combine(temp.Path, "predictions.txt");
         Assert.Equal(0, Run("predict", "--model", output, "--data-dir", data, "--file", "test.txt", "--output", predicted, "--task", "multi-label").Code);
         Assert.Equal(predictions, File.ReadAllLines(predicted));
+        // ONNX Runtime alone gives the same label sets
+        var inferred = Path.Combine(temp.Path, "inferred.txt");
+        var infer = Run("infer", "--model-path", Path.Combine(output, "export", "model.onnx"), "--data-dir", data, "--file", "test.txt", "--output", inferred, "--task", "multi-label");
+        Assert.True(infer.Code == 0, infer.Err);
+        Assert.Equal(predictions, File.ReadAllLines(inferred));
         var wrongTask = Run("predict", "--model", output, "--data-dir", data, "--task", "multi-class");
         AssertOneLineError(2, wrongTask.Code, wrongTask.Out, wrongTask.Err, "--task multi-class", "--task multi-label");
     }
