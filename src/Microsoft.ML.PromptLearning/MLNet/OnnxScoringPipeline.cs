@@ -49,6 +49,8 @@ public static class OnnxScoringPipeline
         var env = (IHostEnvironment)mlContext;
         var map = model.MetadataProps.ToDictionary(p => p.Key, p => p.Value);
         var metadata = OnnxModelMetadata.Read(map, source);
+        if (metadata.Thresholds is not null)
+            throw new NotSupportedException($"{source} is a multi-label model, and the ONNX scoring pipeline gives one PredictedLabel per row; score it with OnnxPredictor.PredictLabelSets.");
         var initializers = model.Graph.Initializer.Select(i => i.Name).ToHashSet();
         var inputs = model.Graph.Input.Select(i => i.Name).Where(n => !initializers.Contains(n)).ToArray();
         var encoding = new OnnxTextEncodingTransformer(env, map, inputs);
