@@ -114,6 +114,32 @@ public class MultiLabelTrainerTests
     }
 
     [Fact]
+    public void ResumingFromACheckpointEndsWithTheSameModel()
+    {
+        var ml = new MLContext(seed: 1);
+        var (train, _, _) = Load(ml, 16, seed: 6);
+        float[][] Fit(string checkpoints, string resume)
+        {
+            var options = PromptOptions(6);
+            options.CheckpointDirectory = checkpoints;
+            options.SaveSteps = 3;
+            options.SaveTotalLimit = 0;
+            options.ResumeFromCheckpoint = resume;
+            using var model = ml.MultiLabelClassification().Trainers.PromptErnie(options).Fit(train);
+            return model.Transform(train).GetColumn<float[]>("Score").ToArray();
+        }
+        using var dir = new TempDirectory();
+        var uninterrupted = Fit(dir.File("a"), null);
+        Assert.True(Directory.Exists(dir.File(Path.Combine("a", "checkpoint-3"))));
+        // a second run that continues from the first run's step-3 checkpoint ends with the same weights
+        var resumed = Fit(dir.File("b"), dir.File(Path.Combine("a", "checkpoint-3")));
+        Assert.Equal(uninterrupted, resumed);
+        // it did continue: the second run wrote only its final checkpoint
+        Assert.False(Directory.Exists(dir.File(Path.Combine("b", "checkpoint-3"))));
+        Assert.True(Directory.Exists(dir.File(Path.Combine("b", "checkpoint-6"))));
+    }
+
+    [Fact]
     public void ACommaSeparatedLabelColumnMapsToTheSameKeys()
     {
         var ml = new MLContext(seed: 1);
