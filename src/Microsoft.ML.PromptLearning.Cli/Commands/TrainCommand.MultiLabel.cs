@@ -70,7 +70,7 @@ internal sealed partial class TrainCommand
         var trainData = ml.Data.LoadFromEnumerable(trainRows);
         stdout.WriteLine($"training on {trainRows.Count} texts ({folder.Labels.Count} labels, {trainRows.Sum(r => r.Labels.Length) / (double)trainRows.Count:F2} per text)" +
                          $"{(devRows is null ? "" : $", validating on {devRows.Count}")}; model {options.ModelPath ?? "bundled ChineseMini"}{(resumeFrom is null ? "" : $"; resuming from {resumeFrom}")}");
-        var transformer = new TrainingDisplay(stdout).Run(progress =>
+        var transformer = new TrainingDisplay(stdout, "macro-F1").Run(progress =>
         {
             options.Progress = p => { log.Add(p); progress(p); };
             return ml.MultiLabelClassification().Trainers.PromptErnie(options, multiLabel).Fit(keyMap.Transform(trainData));
@@ -96,7 +96,7 @@ internal sealed partial class TrainCommand
             ["model_name_or_path"] = options.ModelPath ?? BundledModel.Resolve(null),
         });
         var (loss, score) = log.Read();
-        Plots.TrainingCurves(Path.Combine(output, RunFiles.TrainingCurves), loss, score);
+        Plots.TrainingCurves(Path.Combine(output, RunFiles.TrainingCurves), loss, score, "macro-F1");
         stdout.WriteLine($"trained {report.Steps} steps in {report.TrainSeconds:F1} s ({report.SamplesPerSecond:F1} samples/s), kept step {report.BestStep}" +
                          (double.IsNaN(report.BestValidationAccuracy) ? "" : $" (dev macro-F1 {report.BestValidationAccuracy:P2})") +
                          $"; wrote {zip}, {RunFiles.TrainResults}, {RunFiles.TrainingCurves}");

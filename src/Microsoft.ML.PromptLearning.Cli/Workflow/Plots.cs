@@ -9,7 +9,7 @@ internal static class Plots
     /// Training loss (left axis) and dev accuracy in percent, 0 to 100, as in the logs (right axis) against the step. Steps are
     /// whole numbers on the axis, which starts at 0; points carry markers, so one evaluation (or one logged loss) is visible.
     /// </summary>
-    public static void TrainingCurves(string path, IReadOnlyList<(long Step, double Loss)> loss, IReadOnlyList<(long Step, double Accuracy)> accuracy)
+    public static void TrainingCurves(string path, IReadOnlyList<(long Step, double Loss)> loss, IReadOnlyList<(long Step, double Accuracy)> accuracy, string score = "accuracy")
     {
         var plot = new Plot();
         if (loss.Count > 0)
@@ -21,14 +21,14 @@ internal static class Plots
         if (accuracy.Count > 0)
         {
             var line = plot.Add.Scatter(accuracy.Select(p => (double)p.Step).ToArray(), accuracy.Select(p => 100 * p.Accuracy).ToArray());
-            line.LegendText = "dev accuracy (%)";
+            line.LegendText = $"dev {score} (%)";
             line.MarkerSize = 9;
             line.Axes.YAxis = plot.Axes.Right;
         }
         plot.Title("Training");
         plot.XLabel("step");
         plot.YLabel("loss");
-        plot.Axes.Right.Label.Text = "dev accuracy (%)";
+        plot.Axes.Right.Label.Text = $"dev {score} (%)";
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.Axes.AutoScale();
         long lastStep = Math.Max(1, loss.Concat(accuracy.Select(a => (a.Step, a.Accuracy))).Select(p => p.Step).DefaultIfEmpty(1).Max());

@@ -177,7 +177,7 @@ internal static class TrainerCore
             return new TrainingReport(0, 0, double.NaN, 0, 0, Array.Empty<EvaluationPoint>());
         }
         var report = ClassifierTrainingLoop.Run(net, train, validation, settings, device, m => ch.Info(m), status => pch.SetHeader(
-            new ProgressHeader(new[] { "Loss", "Validation accuracy" }, new[] { "Step" }), e =>
+            new ProgressHeader(new[] { "Loss", "Validation " + (settings.Objective ?? LabelObjective.SingleLabel).ScoreName }, new[] { "Step" }), e =>
             {
                 var now = status();
                 e.SetProgress(0, now.Step, now.TotalSteps);
@@ -185,7 +185,7 @@ internal static class TrainerCore
                 if (now.ValidationAccuracy is { } accuracy) e.SetMetric(1, accuracy);
             }), host.CheckAlive);
         ch.Info($"{name}: {report.Steps} steps in {report.TrainSeconds:F1} s ({report.SamplesPerSecond:F1} samples/s); kept step {report.BestStep}" +
-                (double.IsNaN(report.BestValidationAccuracy) ? "" : $" (validation accuracy {report.BestValidationAccuracy:P2})"));
+                (double.IsNaN(report.BestValidationAccuracy) ? "" : $" (validation {(settings.Objective ?? LabelObjective.SingleLabel).ScoreName} {report.BestValidationAccuracy:P2})"));
         return report;
     }
 }

@@ -53,7 +53,7 @@ public sealed record EvaluationPoint(long Step, double Loss, double ValidationAc
 /// <summary>What happened during training.</summary>
 /// <param name="Steps">Optimizer steps run.</param>
 /// <param name="BestStep">Step whose weights were kept (the last step without a validation set).</param>
-/// <param name="BestValidationAccuracy">Validation accuracy at <paramref name="BestStep"/> (NaN without a validation set).</param>
+/// <param name="BestValidationAccuracy">Validation accuracy at <paramref name="BestStep"/> (macro-F1 at the default threshold for multi-label models; NaN without a validation set).</param>
 /// <param name="TrainSeconds">Wall time of the loop.</param>
 /// <param name="SamplesPerSecond">Training examples processed per second (forward + backward).</param>
 /// <param name="History">Every evaluation.</param>

@@ -38,6 +38,7 @@ public class MultiLabelCommandTests
         var output = Path.Combine(temp.Path, "out");
         var (code, stdout, stderr) = Run(TrainArgs(data, output, "--do-train", "--do-eval", "--do-predict", "--do-export", "--tune-thresholds"));
         Assert.True(code == 0, stderr + stdout);
+        Assert.Contains("eval step 3: dev macro-F1", stdout);
 
         using (var train = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "train_results.json"))))
         {
