@@ -3,20 +3,13 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.ML.PromptLearning.Data;
-using Microsoft.ML.PromptLearning.Ernie;
-using Microsoft.ML.PromptLearning.FineTuning;
-using Microsoft.ML.PromptLearning.MLNet;
-using Microsoft.ML.PromptLearning.Inference;
 using Microsoft.ML.PromptLearning.MultiLabel;
-using Microsoft.ML.PromptLearning.Prompting;
-using Microsoft.ML.PromptLearning.Training;
-using static TorchSharp.torch;
 
 namespace Microsoft.ML.PromptLearning.Benchmarks.MultiLabel;
 
 /// <summary>
 /// <c>multi-label</c>: prompt learning (template + soft verbalizer) against fine-tuning on a PaddleNLP multi-label or
-/// hierarchical folder, several seeds each: both train with BCEWithLogits on train.txt, keep the step with the best dev
+/// hierarchical folder, several seeds each, through <c>mlContext.MultiLabelClassification()</c>: both train with BCEWithLogits on train.txt, keep the step with the best dev
 /// macro-F1 and are scored on test.txt at threshold 0.5 and with per-label thresholds tuned on dev.txt. Hierarchical
 /// folders (paths with ##) get the child-implies-parent rule and per-level figures.
 /// </summary>
@@ -49,7 +42,6 @@ internal sealed class MultiLabelBenchCommand : System.CommandLine.Command
 
     private int Execute(ParseResult parsed)
     {
-        set_num_threads(parsed.GetValue(threads));
         var folder = FewShotDataFolder.Open(parsed.GetValue(dataDir));
         bool hierarchical = LabelHierarchy.IsHierarchical(folder.Labels);
         var tree = hierarchical ? folder.Hierarchy() : null;
@@ -72,39 +64,34 @@ internal sealed class MultiLabelBenchCommand : System.CommandLine.Command
             foreach (var seed in parsed.GetValue(seeds).Split(',').Select(int.Parse))
             {
                 var clock = Stopwatch.StartNew();
-                manual_seed(seed);
-                var plm = ErnieCheckpoint.Load(modelPath);
-                manual_seed(seed);
-                ClassifierNet net;
-                Func<string, EncodedExample> encode;
-                int max = parsed.GetValue(maxLength);
+                var ml = new MLContext(seed);
+                var keyMap = folder.CreateLabelSetKeyMap(ml);
+                IDataView View(Split s) => keyMap.Transform(ml.Data.LoadFromEnumerable(s.Rows));
+                var multiLabel = new MultiLabelOptions { Hierarchical = hierarchical };
+                void Common(ErnieTrainerOptionsBase o)
+                {
+                    o.ModelPath = modelPath; o.ValidationSet = View(dev); o.MaxSteps = parsed.GetValue(maxSteps); o.EvalSteps = parsed.GetValue(evalSteps);
+                    o.EarlyStoppingPatience = parsed.GetValue(patience); o.BatchSize = parsed.GetValue(batchSize); o.LearningRate = parsed.GetValue(learningRate);
+                    o.MaxSequenceLength = parsed.GetValue(maxLength); o.Seed = seed; o.LoggingSteps = 0; o.NumberOfThreads = parsed.GetValue(threads);
+                }
+                ErnieClassifierTransformerBase model;
                 if (method == "prompt")
                 {
-                    var template = Template.FromPrompt(parsed.GetValue(prompt));
-                    var entries = folder.Labels.Select(l => new PromptSetup.LabelWordEntry(l, words[l])).ToList();
-                    net = PromptSetup.CreateNet(plm.Model, plm.Tokenizer, template, entries, PromptVerbalizerKind.Soft);
-                    var encoder = new PromptInputEncoder(new PromptEncoder(template, plm.Tokenizer, max));
-                    encode = t => encoder.Encode(t, null);
+                    var o = new PromptErnieTrainer.Options { Prompt = parsed.GetValue(prompt), LabelWords = words.ToDictionary(kv => kv.Key, kv => kv.Value), PromptLearningRate = parsed.GetValue(headLearningRate) };
+                    Common(o);
+                    model = ml.MultiLabelClassification().Trainers.PromptErnie(o, multiLabel).Fit(View(train));
                 }
                 else if (method == "finetune")
                 {
-                    net = new FineTuneClassifier(plm.Model, folder.Labels.Count, FineTuneClassifier.Resolve(FineTunePooling.Auto, plm.HasPooler));
-                    var encoder = new TextPairInputEncoder(plm.Tokenizer, max);
-                    encode = t => encoder.Encode(t, null);
+                    var o = new ErnieTextClassificationTrainer.Options { ClassifierLearningRate = parsed.GetValue(headLearningRate) };
+                    Common(o);
+                    model = ml.MultiLabelClassification().Trainers.ErnieTextClassification(o, multiLabel).Fit(View(train));
                 }
                 else throw new ArgumentException($"unknown method '{method}' (prompt, finetune)");
-                List<EncodedExample> Encode(Split s) => s.Rows.Select((r, i) => { var e = encode(r.Text); e.LabelSet = s.Gold[i]; return e; }).ToList();
-                var settings = new TrainingSettings
-                {
-                    Objective = LabelObjective.MultiLabel, BatchSize = parsed.GetValue(batchSize), MaxSteps = parsed.GetValue(maxSteps), EvalSteps = parsed.GetValue(evalSteps),
-                    EarlyStoppingPatience = parsed.GetValue(patience), LearningRate = parsed.GetValue(learningRate), HeadLearningRate = parsed.GetValue(headLearningRate),
-                    Seed = seed, PadId = plm.Tokenizer.PadId, LoggingSteps = 0,
-                };
-                var devExamples = Encode(dev);
-                var report = ClassifierTrainingLoop.Run(net, Encode(train), devExamples, settings, CPU, null, null, null);
+                var report = model.TrainingReport;
                 double trainSeconds = clock.Elapsed.TotalSeconds;
-                var devProbs = TorchScoring.PredictProbabilities(net, devExamples, 32, CPU, plm.Tokenizer.PadId, LabelActivation.Sigmoid);
-                var testProbs = TorchScoring.PredictProbabilities(net, Encode(test), 32, CPU, plm.Tokenizer.PadId, LabelActivation.Sigmoid);
+                var devProbs = model.PredictProbabilities(dev.Rows.Select(r => r.Text).ToList());
+                var testProbs = model.PredictProbabilities(test.Rows.Select(r => r.Text).ToList());
                 var thresholds = LabelThresholds.Tune(devProbs, dev.Gold, folder.Labels.Count);
                 MultiLabelClassificationMetrics Score(float[][] probs, int[][] gold, float[] t) => MultiLabelClassificationMetrics.Compute(gold,
                     probs.Select(p => (IReadOnlyCollection<int>)(tree is null ? LabelThresholds.Apply(p, t) : tree.Complete(LabelThresholds.Apply(p, t)))).ToArray(), folder.Labels, tree);
@@ -123,7 +110,7 @@ internal sealed class MultiLabelBenchCommand : System.CommandLine.Command
                     ["perLevel"] = new JsonArray(atDefault.PerLevel.Select(m => (JsonNode)new JsonObject { ["microF1"] = m.MicroF1, ["macroF1"] = m.MacroF1 }).ToArray()),
                     ["thresholds"] = new JsonArray(thresholds.Select(t => (JsonNode)t).ToArray()),
                 });
-                net.Dispose();
+                model.Dispose();
             }
 
         Console.WriteLine($"\n{"method",-8} {"micro-F1",9} {"macro-F1",9} {"tuned micro",11} {"tuned macro",11} {"seconds",8}   (mean ± std over seeds)");
