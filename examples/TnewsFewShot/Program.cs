@@ -62,7 +62,7 @@ foreach (var (name, estimator) in new (string, IEstimator<ITransformer>)[] { ("p
 // Save the prompt model, reload it in a separate process, and check that it scores the test set identically.
 var zip = Path.Combine(options.OutputDir, "prompt-model.zip");
 Directory.CreateDirectory(options.OutputDir);
-ml.Model.Save(promptModel, test.Schema, zip);
+ml.Model.SavePromptModel(promptModel, test.Schema, zip);   // Model.Save, written atomically
 var here = promptModel.Transform(test).GetColumn<float[]>("Score").ToList();
 var scoresFile = Path.Combine(options.OutputDir, "reloaded-scores.json");
 var child = Process.Start(new ProcessStartInfo("dotnet", new[] { typeof(ExampleOptions).Assembly.Location, "--score-zip", zip, "--data-dir", options.DataDir, "--out", scoresFile })
@@ -73,7 +73,7 @@ report["reloadIdentical"] = identical;
 Console.WriteLine($"\nsaved {zip}; reloaded in a separate process: {(identical ? "identical scores" : "DIFFERENT scores: " + child.StandardError.ReadToEnd())}");
 
 // A few predictions with the reloaded model through a PredictionEngine.
-var reloaded = ml.Model.Load(zip, out _);
+var reloaded = ml.Model.LoadPromptModel(zip, out _);   // Model.Load after checking the file (truncation, checksums, model kind, version)
 var engine = ml.Model.CreatePredictionEngine<LabeledText, Prediction>(reloaded);
 var names = folder.Labels;
 foreach (var row in testRows.Take(3))
@@ -87,7 +87,7 @@ return identical ? 0 : 1;
 static int ScoreInSeparateProcess(ExampleOptions options)
 {
     var ml = new MLContext();
-    var model = ml.Model.Load(options.ScoreZip, out _);
+    var model = ml.Model.LoadPromptModel(options.ScoreZip, out _);
     var test = ml.Data.LoadFromEnumerable(FewShotDataFolder.Open(options.DataDir).ReadLabeled("test.txt"));
     File.WriteAllText(options.Out, JsonSerializer.Serialize(model.Transform(test).GetColumn<float[]>("Score").ToArray()));
     return 0;

@@ -170,6 +170,7 @@ internal sealed partial class TrainCommand : System.CommandLine.Command
     private TrainedModel TrainOrLoad(MLContext ml, string output, bool train, CancellationTokenSource cts, Func<TrainedModel> fit)
     {
         bool outputExisted = Directory.Exists(output);
+        var startedUtc = DateTime.UtcNow;
         try
         {
             return !train ? TrainedModel.Load(ml, output) : fit();
@@ -185,6 +186,12 @@ internal sealed partial class TrainCommand : System.CommandLine.Command
         catch (Exception) when (!outputExisted)
         {
             RemoveIfEmpty(output);   // a run that failed before writing anything leaves no empty folder behind
+            if (train) IncompleteRun.Report(output, startedUtc, stdout);
+            throw;
+        }
+        catch (Exception) when (train)
+        {
+            IncompleteRun.Report(output, startedUtc, stdout);
             throw;
         }
     }

@@ -23,13 +23,7 @@ internal sealed class TrainedModel : IDisposable
     public static TrainedModel Load(MLContext ml, string path)
     {
         var zip = RunFiles.ResolveModelZip(path);
-        ITransformer model;
-        try { model = ml.Model.Load(zip, out _); }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or InvalidDataException)
-        {
-            throw new InvalidDataException($"'{zip}' is not a readable ML.NET model zip: {e.Message}", e);
-        }
-        return Wrap(zip, model);
+        return Wrap(zip, ml.Model.LoadPromptModel(zip, out _));   // checks the file first; errors name it
     }
 
     private static ClassifierTransformerBase FindClassifier(ITransformer model, string zip) => model switch

@@ -87,8 +87,8 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
             LabelNames = Enumerable.Range(0, ctx.Reader.ReadInt32()).Select(_ => ctx.LoadString()).ToArray(),
         };
         byte[] configBytes = null, vocabBytes = null;
-        if (!ctx.TryLoadBinaryStream("Plm/config.json", r => configBytes = r.ReadBytes((int)r.BaseStream.Length)) ||
-            !ctx.TryLoadBinaryStream("Plm/vocab.txt", r => vocabBytes = r.ReadBytes((int)r.BaseStream.Length)))
+        if (!ModelZipFormat.TryReadEntry(ctx, "Plm/config.json", r => configBytes = r.ReadBytes((int)r.BaseStream.Length)) ||
+            !ModelZipFormat.TryReadEntry(ctx, "Plm/vocab.txt", r => vocabBytes = r.ReadBytes((int)r.BaseStream.Length)))
             throw env.ExceptDecode("The model zip lacks the language model's config.json or vocab.txt; it is damaged or not a model of this package.");
         settings = MultiLabelScoring.Load(env, ctx, settings);
         var config = ErnieConfig.FromJson((JsonObject)JsonNode.Parse(configBytes));
@@ -98,7 +98,7 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
     internal static void LoadWeights(IHostEnvironment env, ModelLoadContext ctx, ClassifierNet net)
     {
         Dictionary<string, Tensor> state = null;
-        if (!ctx.TryLoadBinaryStream("Weights.safetensors", r => state = SafeTensors.Load(r.BaseStream, "Weights.safetensors in the model zip")))
+        if (!ModelZipFormat.TryReadEntry(ctx, "Weights.safetensors", r => state = SafeTensors.Load(r.BaseStream, "Weights.safetensors in the model zip")))
             throw env.ExceptDecode("The model zip lacks Weights.safetensors; it is damaged.");
         try
         {

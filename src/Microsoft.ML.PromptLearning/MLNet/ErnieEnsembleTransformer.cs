@@ -21,7 +21,7 @@ public sealed class ErnieEnsembleTransformer : ClassifierTransformerBase
 {
     internal const string LoaderSignature = "ErnieEnsembleTransformer";
 
-    private static VersionInfo GetVersionInfo() => new(
+    internal static VersionInfo GetVersionInfo() => new(
         modelSignature: "ERNIEENS", verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
         loaderSignature: LoaderSignature, loaderAssemblyName: typeof(ErnieEnsembleTransformer).Assembly.FullName);
 
@@ -85,9 +85,11 @@ public sealed class ErnieEnsembleTransformer : ClassifierTransformerBase
 
     private static string MemberName(int i) => $"Member{i:D3}";
 
-    private static ErnieEnsembleTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    private static ErnieEnsembleTransformer Create(IHostEnvironment env, ModelLoadContext ctx) =>
+        ModelZipFormat.Load(ctx, GetVersionInfo(), "ensemble", () => Load(env, ctx));
+
+    private static ErnieEnsembleTransformer Load(IHostEnvironment env, ModelLoadContext ctx)
     {
-        ctx.CheckAtModel(GetVersionInfo());
         int count = ctx.Reader.ReadInt32();
         if (count < 1 || count > 1000) throw env.ExceptDecode($"The ensemble in the model zip claims {count} members; the zip is damaged.");
         var members = new List<ErnieClassifierTransformerBase>();

@@ -84,7 +84,7 @@ public sealed class ErnieTextClassificationTransformer : ErnieClassifierTransfor
 {
     internal const string LoaderSignature = "ErnieTextClassifier";
 
-    private static VersionInfo GetVersionInfo() => new(
+    internal static VersionInfo GetVersionInfo() => new(
         modelSignature: "ERNIETXT", verWrittenCur: 0x00010002, verReadableCur: 0x00010002, verWeCanReadBack: 0x00010001,   // 0x00010002: pooling
         loaderSignature: LoaderSignature, loaderAssemblyName: typeof(ErnieTextClassificationTransformer).Assembly.FullName);
 
@@ -106,9 +106,11 @@ public sealed class ErnieTextClassificationTransformer : ErnieClassifierTransfor
         ctx.Writer.Write((int)Pooling);
     }
 
-    private static ErnieTextClassificationTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    private static ErnieTextClassificationTransformer Create(IHostEnvironment env, ModelLoadContext ctx) =>
+        ModelZipFormat.Load(ctx, GetVersionInfo(), "fine-tune classifier", () => Load(env, ctx));
+
+    private static ErnieTextClassificationTransformer Load(IHostEnvironment env, ModelLoadContext ctx)
     {
-        ctx.CheckAtModel(GetVersionInfo());
         var common = LoadCommon(env, ctx);
         var pooling = ctx.Header.ModelVerWritten >= 0x00010002 ? (FineTunePooling)ctx.Reader.ReadInt32() : FineTunePooling.Pooler;
         if (pooling is FineTunePooling.Auto || !Enum.IsDefined(pooling)) throw env.ExceptDecode($"The model zip names an unknown pooling ({(int)pooling}); it is damaged or from a newer version of this package.");

@@ -40,26 +40,49 @@ public static class OnnxScoringPipeline
     {
         if (!File.Exists(onnxPath)) throw new FileNotFoundException($"ONNX model '{onnxPath}' does not exist.", onnxPath);
         var bytes = File.ReadAllBytes(onnxPath);
-        return Create(mlContext, ModelProto.Parser.ParseFrom(bytes), bytes, onnxPath);
+        ModelProto model;
+        try { model = ModelProto.Parser.ParseFrom(bytes); }
+        catch (Google.Protobuf.InvalidProtocolBufferException e)
+        {
+            throw new InvalidDataException($"'{onnxPath}' is not an ONNX model ({e.Message}). If it is truncated or damaged, export it again " +
+                                           "(transformer.ExportToOnnx or prompt-learn export); a model zip is loaded with mlContext.Model.LoadPromptModel instead.", e);
+        }
+        return Create(mlContext, model, bytes, $"'{onnxPath}'");
     }
 
     private static TransformerChain<ITransformer> Create(MLContext mlContext, ModelProto model, byte[] bytes, string source)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         var env = (IHostEnvironment)mlContext;
-        var map = model.MetadataProps.ToDictionary(p => p.Key, p => p.Value);
+        var map = new Dictionary<string, string>();
+        foreach (var p in model.MetadataProps) map[p.Key] = p.Value;   // a repeated key: the last one, as ONNX Runtime does
         var metadata = OnnxModelMetadata.Read(map, source);
+        if (model.Graph is null) throw new InvalidDataException($"{source} has no graph. The file is damaged; export the model again.");
         if (metadata.Thresholds is not null)
             throw new NotSupportedException($"{source} is a multi-label model, and the ONNX scoring pipeline gives one PredictedLabel per row; score it with OnnxPredictor.PredictLabelSets.");
         var initializers = model.Graph.Initializer.Select(i => i.Name).ToHashSet();
         var inputs = model.Graph.Input.Select(i => i.Name).Where(n => !initializers.Contains(n)).ToArray();
-        var encoding = new OnnxTextEncodingTransformer(env, map, inputs);
+        OnnxTextEncodingTransformer encoding;
+        try { encoding = new OnnxTextEncodingTransformer(env, map, inputs); }
+        catch (Exception e) when (e is InvalidDataException or FormatException or System.Text.Json.JsonException)
+        {
+            throw new InvalidDataException($"{source}: {e.Message}", e);
+        }
 
         // ApplyOnnxModel is fitted on the schema the encoding produces (it reads no rows).
         var empty = encoding.Transform(EmptyTextData(mlContext, metadata));
         using var stream = new MemoryStream(bytes, writable: false);
-        var onnx = mlContext.Transforms.ApplyOnnxModel([ErnieOnnxGraph.ProbabilitiesOutput], inputs, stream,
-            shapeDictionary: null, gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100).Fit(empty);
+        ITransformer onnx;
+        try
+        {
+            onnx = mlContext.Transforms.ApplyOnnxModel([ErnieOnnxGraph.ProbabilitiesOutput], inputs, stream,
+                shapeDictionary: null, gpuDeviceId: null, fallbackToCpu: false, recursionLimit: 100).Fit(empty);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        {
+            throw new InvalidDataException($"{source}: ONNX Runtime cannot load its graph ({e.Message}). If it is truncated or damaged, export it again " +
+                                           "(transformer.ExportToOnnx or prompt-learn export).", e);
+        }
         var probabilities = new OnnxProbabilitiesTransformer(env, metadata.Labels, metadata.ScoreColumn, metadata.PredictedLabelColumn);
         var drop = mlContext.Transforms.DropColumns([.. inputs, ErnieOnnxGraph.ProbabilitiesOutput]).Fit(probabilities.Transform(onnx.Transform(empty)));
         return new TransformerChain<ITransformer>(encoding, onnx, probabilities, drop);
@@ -79,7 +102,7 @@ internal sealed class OnnxTextEncodingTransformer : RowToRowTransformerBase
 {
     internal const string LoaderSignature = "ErnieOnnxTextEncoding";
 
-    private static VersionInfo GetVersionInfo() => new(
+    internal static VersionInfo GetVersionInfo() => new(
         modelSignature: "ERNIEENC", verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
         loaderSignature: LoaderSignature, loaderAssemblyName: typeof(OnnxTextEncodingTransformer).Assembly.FullName);
 
@@ -111,12 +134,14 @@ internal sealed class OnnxTextEncodingTransformer : RowToRowTransformerBase
         ctx.SaveBinaryStream("Metadata.json", w => w.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(metadataMap))));
     }
 
-    private static OnnxTextEncodingTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    private static OnnxTextEncodingTransformer Create(IHostEnvironment env, ModelLoadContext ctx) =>
+        ModelZipFormat.Load(ctx, GetVersionInfo(), "ONNX text encoding", () => Load(env, ctx));
+
+    private static OnnxTextEncodingTransformer Load(IHostEnvironment env, ModelLoadContext ctx)
     {
-        ctx.CheckAtModel(GetVersionInfo());
         var inputs = Enumerable.Range(0, ctx.Reader.ReadInt32()).Select(_ => ctx.LoadNonEmptyString()).ToArray();
         byte[] json = null;
-        if (!ctx.TryLoadBinaryStream("Metadata.json", r => json = r.ReadBytes((int)r.BaseStream.Length)))
+        if (!ModelZipFormat.TryReadEntry(ctx, "Metadata.json", r => json = r.ReadBytes((int)r.BaseStream.Length)))
             throw env.ExceptDecode("The model zip lacks the ONNX text encoding's Metadata.json; it is damaged.");
         return new OnnxTextEncodingTransformer(env, JsonSerializer.Deserialize<Dictionary<string, string>>(json), inputs);
     }
@@ -180,7 +205,7 @@ internal sealed class OnnxProbabilitiesTransformer : RowToRowTransformerBase
 {
     internal const string LoaderSignature = "ErnieOnnxProbabilities";
 
-    private static VersionInfo GetVersionInfo() => new(
+    internal static VersionInfo GetVersionInfo() => new(
         modelSignature: "ERNIEPRB", verWrittenCur: 0x00010001, verReadableCur: 0x00010001, verWeCanReadBack: 0x00010001,
         loaderSignature: LoaderSignature, loaderAssemblyName: typeof(OnnxProbabilitiesTransformer).Assembly.FullName);
 
@@ -208,9 +233,11 @@ internal sealed class OnnxProbabilitiesTransformer : RowToRowTransformerBase
         foreach (var l in labels) ctx.SaveString(l);
     }
 
-    private static OnnxProbabilitiesTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    private static OnnxProbabilitiesTransformer Create(IHostEnvironment env, ModelLoadContext ctx) =>
+        ModelZipFormat.Load(ctx, GetVersionInfo(), "ONNX probabilities", () => Load(env, ctx));
+
+    private static OnnxProbabilitiesTransformer Load(IHostEnvironment env, ModelLoadContext ctx)
     {
-        ctx.CheckAtModel(GetVersionInfo());
         var score = ctx.LoadNonEmptyString();
         var predicted = ctx.LoadNonEmptyString();
         var labels = Enumerable.Range(0, ctx.Reader.ReadInt32()).Select(_ => ctx.LoadString()).ToArray();

@@ -123,7 +123,7 @@ public sealed class PromptErnieTransformer : ErnieClassifierTransformerBase
     //             verbalizer_options.json) under Prompt/, as in a checkpoint.
     private const uint FormatWithConfigFiles = 0x00010002;
 
-    private static VersionInfo GetVersionInfo() => new(
+    internal static VersionInfo GetVersionInfo() => new(
         modelSignature: "PRMTERNI", verWrittenCur: FormatWithConfigFiles, verReadableCur: FormatWithConfigFiles, verWeCanReadBack: 0x00010001,
         loaderSignature: LoaderSignature, loaderAssemblyName: typeof(PromptErnieTransformer).Assembly.FullName);
 
@@ -158,9 +158,11 @@ public sealed class PromptErnieTransformer : ErnieClassifierTransformerBase
             ctx.SaveBinaryStream(ConfigFolder + name, w => w.Write(Encoding.UTF8.GetBytes(text)));
     }
 
-    private static PromptErnieTransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    private static PromptErnieTransformer Create(IHostEnvironment env, ModelLoadContext ctx) =>
+        ModelZipFormat.Load(ctx, GetVersionInfo(), "prompt classifier", () => Load(env, ctx));
+
+    private static PromptErnieTransformer Load(IHostEnvironment env, ModelLoadContext ctx)
     {
-        ctx.CheckAtModel(GetVersionInfo());
         var common = LoadCommon(env, ctx);
         var plm = new ErnieForMaskedLM(common.Config);
         var (template, verbalizer) = ctx.Header.ModelVerWritten >= FormatWithConfigFiles

@@ -94,7 +94,8 @@ internal sealed class OnnxModelMetadata
         TextPairInputEncoder.EncodingName => new TextPairInputEncoder(tokenizer, MaxSequenceLength),
         PromptInputEncoder.EncodingName => new PromptInputEncoder(new PromptEncoder(
             Prompting.Template.FromConfigText(Template ?? throw new InvalidDataException("The prompt model has no 'template' metadata.")), tokenizer, MaxSequenceLength)),
-        _ => throw new NotSupportedException($"The model's input encoding '{InputEncoding}' is not supported by this version of Microsoft.ML.PromptLearning."),
+        _ => throw new InvalidDataException($"The model's input encoding '{InputEncoding}' is not one this version of Microsoft.ML.PromptLearning knows; " +
+                                            "update the package (or the file is damaged: export the model again)."),
     };
 
     private static T[] ReadArray<T>(IReadOnlyDictionary<string, string> map, string key, int length, string source)
@@ -115,19 +116,33 @@ internal sealed class OnnxModelMetadata
             : throw new InvalidDataException($"{source} has no '{key}' metadata; it was not exported by Microsoft.ML.PromptLearning (use transformer.ExportToOnnx).");
         if (!map.ContainsKey(FormatVersionKey))
             throw new InvalidDataException($"{source} has no '{FormatVersionKey}' metadata; it was not exported by Microsoft.ML.PromptLearning (use transformer.ExportToOnnx).");
+        int format = Integer(map, FormatVersionKey, source);
+        if (format > int.Parse(CurrentFormatVersion, CultureInfo.InvariantCulture))
+            throw new InvalidDataException($"{source} was exported by a newer version of Microsoft.ML.PromptLearning (format {format}; this version reads format " +
+                                           $"{CurrentFormatVersion}). Update the Microsoft.ML.PromptLearning package to score it.");
+        if (format < 1) throw new InvalidDataException($"{source}: '{FormatVersionKey}' is {format}; formats start at 1. The file is damaged; export the model again.");
         string[] labels;
         try { labels = JsonSerializer.Deserialize<string[]>(Require(LabelsKey)); }
         catch (JsonException e) { throw new InvalidDataException($"{source}: the '{LabelsKey}' metadata is not a JSON array of strings: {e.Message}", e); }
+        if (labels is null || labels.Length == 0 || labels.Any(l => l is null))
+            throw new InvalidDataException($"{source}: the '{LabelsKey}' metadata lists no label names. The file is damaged; export the model again.");
+        Require(MaxSequenceLengthKey);
+        Require(DoLowerCaseKey);
+        int maxLength = Integer(map, MaxSequenceLengthKey, source);
+        if (maxLength < 2) throw new InvalidDataException($"{source}: '{MaxSequenceLengthKey}' is {maxLength}; it must be at least 2. The file is damaged; export the model again.");
+        if (!bool.TryParse(map[DoLowerCaseKey], out bool lower))
+            throw new InvalidDataException($"{source}: '{DoLowerCaseKey}' is '{map[DoLowerCaseKey]}', not true or false. The file is damaged; export the model again.");
+        int padId = map.ContainsKey(PadTokenIdKey) ? Integer(map, PadTokenIdKey, source) : 0;
         return new OnnxModelMetadata
         {
             ModelKind = map.GetValueOrDefault(ModelKindKey),
             InputEncoding = Require(InputEncodingKey),
             Labels = labels,
-            MaxSequenceLength = int.Parse(Require(MaxSequenceLengthKey), CultureInfo.InvariantCulture),
-            DoLowerCase = bool.Parse(Require(DoLowerCaseKey)),
+            MaxSequenceLength = maxLength,
+            DoLowerCase = lower,
             Vocab = map.GetValueOrDefault(VocabKey),
             VocabSha256 = map.GetValueOrDefault(VocabSha256Key),
-            PadTokenId = int.Parse(map.GetValueOrDefault(PadTokenIdKey) ?? "0", CultureInfo.InvariantCulture),
+            PadTokenId = padId,
             Precision = ParsePrecision(map.GetValueOrDefault(PrecisionKey), source),
             Template = map.GetValueOrDefault(TemplateKey),
             TextColumn = map.GetValueOrDefault(TextColumnKey) ?? "Text",
@@ -139,4 +154,9 @@ internal sealed class OnnxModelMetadata
             All = map,
         };
     }
+
+    private static int Integer(IReadOnlyDictionary<string, string> map, string key, string source) =>
+        int.TryParse(map[key], NumberStyles.Integer, CultureInfo.InvariantCulture, out int value)
+            ? value
+            : throw new InvalidDataException($"{source}: the '{key}' metadata is '{map[key]}', not an integer. The file is damaged; export the model again.");
 }

@@ -68,12 +68,14 @@ public sealed class OnnxPredictor : IDisposable
         using var sessionOptions = CreateSessionOptions(options, out var provider);
         ExecutionProvider = provider;
         try { session = new InferenceSession(model, sessionOptions); }
-        catch (OnnxRuntimeException e) { throw new InvalidDataException($"{source} could not be loaded by ONNX Runtime: {e.Message}", e); }
+        catch (OnnxRuntimeException e)
+        {
+            throw new InvalidDataException($"{source} is not a loadable ONNX model ({e.Message}). If it is truncated or damaged, export it again " +
+                                           "(transformer.ExportToOnnx or prompt-learn export); a model zip is loaded with mlContext.Model.LoadPromptModel instead.", e);
+        }
         try
         {
-            metadata = OnnxModelMetadata.Read(session.ModelMetadata.CustomMetadataMap, source);
-            Tokenizer = LoadTokenizer(metadata, options.VocabularyPath, source);
-            encoder = metadata.CreateInputEncoder(Tokenizer);
+            (metadata, Tokenizer, encoder) = ReadScoringSetup(session.ModelMetadata.CustomMetadataMap, options.VocabularyPath, source);
         }
         catch
         {
@@ -208,6 +210,29 @@ public sealed class OnnxPredictor : IDisposable
         if (options.FallbackToCpu) return so;
         so.Dispose();
         throw new InvalidOperationException($"Cannot run on the GPU: {failure}. Set {nameof(OnnxPredictorOptions.FallbackToCpu)} = true to run on the CPU instead.");
+    }
+
+    /// <summary>
+    /// The metadata, tokenizer and input encoder of an exported model; whatever the metadata holds, this succeeds or throws
+    /// <see cref="InvalidDataException"/> naming <paramref name="source"/> (or, for a vocabulary the caller must give,
+    /// <see cref="InvalidOperationException"/> / <see cref="FileNotFoundException"/>).
+    /// </summary>
+    internal static (OnnxModelMetadata, ErnieTokenizer, InputEncoder) ReadScoringSetup(IReadOnlyDictionary<string, string> map, string vocabularyPath, string source)
+    {
+        var metadata = OnnxModelMetadata.Read(map, source);
+        try
+        {
+            var tokenizer = LoadTokenizer(metadata, vocabularyPath, source);
+            return (metadata, tokenizer, metadata.CreateInputEncoder(tokenizer));
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or Prompting.TemplateParseException or ArgumentException or FormatException)
+        {
+            throw new InvalidDataException($"{source}: its metadata cannot be used ({e.Message}). The file is damaged or was not exported by Microsoft.ML.PromptLearning; export the model again.", e);
+        }
+        catch (InvalidDataException e) when (!e.Message.Contains(source, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"{source}: {e.Message}", e);
+        }
     }
 
     private static ErnieTokenizer LoadTokenizer(OnnxModelMetadata metadata, string vocabularyPath, string source)

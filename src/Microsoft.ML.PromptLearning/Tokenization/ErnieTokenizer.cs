@@ -49,9 +49,11 @@ public sealed class ErnieTokenizer
         MaskId = Require("[MASK]");
         LowerCase = lowerCase;
 
-        // WordPieceTokenizer rejects duplicate lines, so earlier duplicates get a placeholder that keeps every line's id.
+        // WordPieceTokenizer rejects duplicate lines, so earlier duplicates get a placeholder that keeps every line's id; so does a
+        // token with a '\r' inside (WordPieceTokenizer would read two lines; whitespace never reaches it inside a word anyway).
         var wpVocab = new StringBuilder(vocabText.Length + 64);
-        for (int i = 0; i < count; i++) wpVocab.Append(ids[vocabulary[i]] == i ? vocabulary[i] : $"[DUPLICATE-{i}]").Append('\n');
+        for (int i = 0; i < count; i++)
+            wpVocab.Append(ids[vocabulary[i]] == i && !vocabulary[i].Contains('\r') ? vocabulary[i] : $"[DUPLICATE-{i}]").Append('\n');
         wordPiece = WordPieceTokenizer.Create(new MemoryStream(Encoding.UTF8.GetBytes(wpVocab.ToString())),
             new WordPieceOptions { UnknownToken = "[UNK]", PreTokenizer = null, Normalizer = null });
         basic = new BasicTokenizer(vocabulary.Where(t => t.Length > 2 && t[0] == '[' && t[^1] == ']' && !t.StartsWith("[unused", StringComparison.Ordinal)

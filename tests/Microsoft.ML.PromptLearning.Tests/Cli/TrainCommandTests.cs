@@ -176,6 +176,27 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void ARunThatFailsMidwaySaysItsOutputIsIncompleteAndLeavesNothingHalfWritten()
+    {
+        using var temp = new TempDirectory();
+        var data = TinyDataFolder(temp.Path);
+        var output = Path.Combine(temp.Path, "out");
+        Directory.CreateDirectory(output);
+        var blocker = Path.Combine(output, "checkpoint-8.partial");
+        File.WriteAllText(blocker, "");   // a file where the second checkpoint's folder must go: writing it fails, as on a full disk
+        var (code, stdout, stderr) = Run(TrainArgs(data, output, 12, "--do-train"));
+        Assert.True(code == 1, stderr + stdout);
+        Assert.Contains($"so '{output}' is incomplete; the last complete checkpoint is {Path.Combine(output, "checkpoint-4")}: fix the cause and add " +
+                        "--resume-from-checkpoint latest to continue.", stdout);
+        Assert.False(File.Exists(Path.Combine(output, "model.zip")));
+        Assert.Empty(Directory.GetFiles(output, "*.tmp", SearchOption.AllDirectories));   // no temporary file of an atomic write is left
+        File.Delete(blocker);
+        var resumed = Run(TrainArgs(data, output, 12, "--do-train", "--resume-from-checkpoint", "latest"));
+        Assert.True(resumed.Code == 0, resumed.Err + resumed.Out);
+        Assert.True(File.Exists(Path.Combine(output, "model.zip")));
+    }
+
+    [Fact]
     public void MaxStepsZeroMeansNoTraining()
     {
         using var temp = new TempDirectory();
@@ -240,6 +261,7 @@ public class TrainCommandTests
             AssertSameTensors(Path.Combine(straight, "checkpoint-12", file), Path.Combine(resumed, "checkpoint-12", file));
             Assert.Equal(File.ReadAllBytes(Path.Combine(straight, "checkpoint-12", file)), File.ReadAllBytes(Path.Combine(resumed, "checkpoint-12", file)));   // byte for byte
         }
+        Assert.Equal(ZipEntries.Hashes(Path.Combine(straight, "model.zip")), ZipEntries.Hashes(Path.Combine(resumed, "model.zip")));   // the final model too
         Assert.Equal(File.ReadAllText(Path.Combine(straight, "eval_results.json")).Split("_runtime")[0],
                      File.ReadAllText(Path.Combine(resumed, "eval_results.json")).Split("_runtime")[0]);
         Assert.Equal(LogWithoutSpeed(straight), LogWithoutSpeed(resumed));
@@ -282,7 +304,11 @@ public class TrainCommandTests
         Assert.True(resume.Code == 0, resume.Err + resume.Out);
         Assert.Contains("resuming from", resume.Out);
         foreach (var file in new[] { "model_state.safetensors", "best_model_state.safetensors" })
+        {
             AssertSameTensors(Path.Combine(straight, $"checkpoint-{steps}", file), Path.Combine(killed, $"checkpoint-{steps}", file));
+            Assert.Equal(File.ReadAllBytes(Path.Combine(straight, $"checkpoint-{steps}", file)), File.ReadAllBytes(Path.Combine(killed, $"checkpoint-{steps}", file)));
+        }
+        Assert.Equal(ZipEntries.Hashes(Path.Combine(straight, "model.zip")), ZipEntries.Hashes(Path.Combine(killed, "model.zip")));
         Assert.Equal(LogWithoutSpeed(straight), LogWithoutSpeed(killed));
     }
 

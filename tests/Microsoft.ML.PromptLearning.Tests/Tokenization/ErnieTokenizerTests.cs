@@ -73,4 +73,13 @@ public class ErnieTokenizerTests
         var e = Assert.Throws<InvalidDataException>(() => ErnieTokenizer.FromVocabText("a\nb\n"));
         Assert.Contains("[UNK]", e.Message);
     }
+
+    [Fact]
+    public void ALineWithACarriageReturnInsideIsOneTokenAndBreaksNothing()
+    {
+        // Found by fuzzing: "[UNK]\r[UNK]" is one line (one id) here, but two lines to the word-piece reader, which then saw [UNK] twice.
+        var tokenizer = ErnieTokenizer.FromVocabText("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n[UNK]\r[UNK]\n学\n生\n");
+        Assert.Equal(8, tokenizer.VocabSize);
+        Assert.Equal(new[] { 2, 6, 7, 1, 3 }, tokenizer.Encode("学生x", null, 16).InputIds);
+    }
 }
