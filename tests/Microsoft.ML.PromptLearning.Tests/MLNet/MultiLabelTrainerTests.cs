@@ -57,8 +57,8 @@ public class MultiLabelTrainerTests
 
         // the zip: same scores and label sets here, in a new process and through a PredictionEngine
         var path = Path.Combine(TestPaths.NewTempDir(), "multi-label.zip");
-        ml.Model.Save(keyMap.Append(model), ml.Data.LoadFromEnumerable(rows).Schema, path);
-        var loaded = ml.Model.Load(path, out _);
+        ml.Model.SavePromptModel(keyMap.Append(model), ml.Data.LoadFromEnumerable(rows).Schema, path);
+        var loaded = ml.Model.LoadPromptModel(path, out _);
         var again = ml.Data.CreateEnumerable<Scored>(loaded.Transform(ml.Data.LoadFromEnumerable(rows)), reuseRowObject: false).ToList();
         var engine = ml.Model.CreatePredictionEngine<MultiLabeledText, Scored>(loaded);
         var elsewhere = SeparateProcess.Score(SaveScorerOnly(ml, model), rows.Select(r => r.Text));
