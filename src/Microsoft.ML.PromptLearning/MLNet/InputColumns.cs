@@ -60,9 +60,13 @@ internal static class InputColumns
     /// <summary>The key count of a key column or of the items of a vector of keys.</summary>
     public static int KeyCount(DataViewType type) => (int)(type is VectorDataViewType v ? v.ItemType : type).GetKeyCount();
 
-    /// <summary>Reads all rows with their label sets from a vector-of-keys label column (missing keys, 0, are skipped; repeats count once).</summary>
-    public static List<TextRow> ReadLabelSets(IDataView data, string textColumn, string textPairColumn, string labelColumn, Action checkAlive = null)
+    /// <summary>
+    /// Reads all rows with their label sets from a vector-of-keys label column; repeats count once, and missing keys (0: a
+    /// value outside the key's label set) are skipped and counted in <paramref name="missingKeys"/>.
+    /// </summary>
+    public static List<TextRow> ReadLabelSets(IDataView data, string textColumn, string textPairColumn, string labelColumn, out int missingKeys, Action checkAlive = null)
     {
+        missingKeys = 0;
         var texts = Read(data, textColumn, textPairColumn, null, checkAlive);
         var label = data.Schema[labelColumn];
         var sets = new List<int[]>(texts.Count);
@@ -73,6 +77,7 @@ internal static class InputColumns
             while (cursor.MoveNext())
             {
                 getter(ref keys);
+                foreach (var k in keys.DenseValues()) if (k == 0) missingKeys++;
                 sets.Add(keys.DenseValues().Where(k => k > 0).Select(k => (int)k - 1).Distinct().Order().ToArray());
             }
         }

@@ -102,7 +102,12 @@ internal static class TrainerCore
     /// <summary>Reads labelled rows, skipping (and reporting) rows with a missing label; multi-label rows keep their label sets (an empty set is a label).</summary>
     public static List<TextRow> ReadLabelled(IHost host, IChannel ch, IDataView data, ErnieTrainerOptionsBase o, string role, bool multiLabel = false)
     {
-        if (multiLabel) return InputColumns.ReadLabelSets(data, o.TextColumnName, o.TextPairColumnName, o.LabelColumnName, host.CheckAlive);
+        if (multiLabel)
+        {
+            var sets = InputColumns.ReadLabelSets(data, o.TextColumnName, o.TextPairColumnName, o.LabelColumnName, out int missingKeys, host.CheckAlive);
+            if (missingKeys > 0) ch.Warning($"{missingKeys} labels of the {role} rows are outside the label key's values and are ignored; map every split with the key map fitted on all labels.");
+            return sets;
+        }
         var rows = InputColumns.Read(data, o.TextColumnName, o.TextPairColumnName, o.LabelColumnName, host.CheckAlive);
         int missing = rows.Count(r => r.Label < 0);
         if (missing > 0) ch.Warning($"{missing} {role} rows have a missing label (a value outside the key's label set) and are skipped.");

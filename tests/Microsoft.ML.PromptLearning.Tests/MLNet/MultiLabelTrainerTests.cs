@@ -166,6 +166,20 @@ public class MultiLabelTrainerTests
     }
 
     [Fact]
+    public void LabelsOutsideTheKeyAreReportedAndIgnored()
+    {
+        var ml = new MLContext(seed: 1);
+        var warnings = new List<string>();
+        ml.Log += (_, e) => { if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) lock (warnings) warnings.Add(e.RawMessage); };
+        var rows = TinyMultiLabelTask.Texts(8, seed: 2);
+        rows[0].Labels = [.. rows[0].Labels, "politics"];
+        rows[1].Labels = ["politics"];
+        var data = TinyMultiLabelTask.KeyMap(ml).Transform(ml.Data.LoadFromEnumerable(rows));
+        using var model = ml.MultiLabelClassification().Trainers.PromptErnie(PromptOptions(1)).Fit(data);
+        Assert.Contains(warnings, w => w.StartsWith("2 labels of the training rows are outside the label key's values", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void LabelColumnsOfTheWrongShapeSayWhichCatalogToUse()
     {
         var ml = new MLContext(seed: 1);
