@@ -94,7 +94,9 @@ internal static class Plots
         plot.Axes.Left.MinimumSize = 30 + 7 * labels.Max(l => TextTable.Width(l.Label));
         plot.Title(title);
         plot.XLabel("F1 (%)");
-        plot.Axes.SetLimits(0, 125, -0.7, n - 0.3);
+        var percents = Enumerable.Range(0, 11).Select(i => 10.0 * i).ToArray();
+        plot.Axes.Bottom.SetTicks(percents, percents.Select(p => p.ToString("0")).ToArray());
+        plot.Axes.SetLimits(0, 118, -0.7, n - 0.3);   // room right of a full bar for its figures
         Save(plot, path, 1000, Math.Clamp(120 + 22 * n, 420, 2000));
     }
 
