@@ -4,6 +4,7 @@ using Microsoft.ML.PromptLearning.Benchmarks;
 using Microsoft.ML.PromptLearning.Benchmarks.Bf16;
 using Microsoft.ML.PromptLearning.Benchmarks.EngineSpeed;
 using Microsoft.ML.PromptLearning.Benchmarks.ModelSpeed;
+using Microsoft.ML.PromptLearning.Benchmarks.MultiLabel;
 using Microsoft.ML.PromptLearning.Benchmarks.OnnxParity;
 using Microsoft.ML.PromptLearning.Benchmarks.OnnxSpeed;
 using Microsoft.ML.PromptLearning.Benchmarks.ScoringSpeed;
@@ -18,7 +19,7 @@ if (args.Length > 0 && args[0] == "micro")
     BenchmarkSwitcher.FromAssembly(typeof(ModelSpeedCommand).Assembly).Run(args[1..]);
     return 0;
 }
-var root = new RootCommand("Microsoft.ML.PromptLearning benchmarks: 'model-speed' (default), 'onnx-speed', 'onnx-parity', 'scoring-speed', 'soak', 'train-speed', 'bf16', 'engine-speed' or 'micro' (BenchmarkDotNet).");
+var root = new RootCommand("Microsoft.ML.PromptLearning benchmarks: 'model-speed' (default), 'onnx-speed', 'onnx-parity', 'scoring-speed', 'soak', 'train-speed', 'bf16', 'engine-speed', 'multi-label' or 'micro' (BenchmarkDotNet).");
 root.Subcommands.Add(new ModelSpeedCommand());
 root.Subcommands.Add(new OnnxSpeedCommand());
 root.Subcommands.Add(new OnnxParityCommand());
@@ -27,5 +28,6 @@ root.Subcommands.Add(new SoakCommand());
 root.Subcommands.Add(new TrainSpeedCommand());
 root.Subcommands.Add(new Bf16Command());
 root.Subcommands.Add(new EngineSpeedCommand());
+root.Subcommands.Add(new MultiLabelBenchCommand());
 if (args.Length == 0 || args[0].StartsWith('-') && args[0] is not ("-h" or "--help" or "-?")) args = ["model-speed", .. args];
 return root.Parse(args).Invoke();

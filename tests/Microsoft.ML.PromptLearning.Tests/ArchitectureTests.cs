@@ -20,17 +20,18 @@ public sealed class ArchitectureTests(ITestOutputHelper output)
         ["IO"] = [],
         ["Tokenization"] = [],
         ["Torch"] = [],
-        ["Data"] = [],
+        ["MultiLabel"] = [],
+        ["Data"] = ["MultiLabel"],
         ["Evaluation"] = [],
         ["Ernie"] = ["IO", "Tokenization", "Torch"],
         ["Inference"] = ["Ernie", "Tokenization"],
         ["SelfTraining"] = ["Inference"],
         ["Prompting"] = ["Inference", "Ernie", "IO", "Tokenization", "Torch"],
         ["FineTuning"] = ["Inference", "Ernie", "Torch"],
-        ["Training"] = ["Inference", "IO"],
+        ["Training"] = ["Inference", "IO", "MultiLabel"],
         ["Pretraining"] = ["Training", "Ernie", "IO", "Tokenization"],
-        ["Onnx"] = ["Prompting", "FineTuning", "Inference", "Ernie", "Tokenization"],
-        ["MLNet"] = ["Onnx", "Training", "Prompting", "FineTuning", "SelfTraining", "Inference", "Ernie", "IO", "Tokenization", "Torch"],
+        ["Onnx"] = ["Prompting", "FineTuning", "Inference", "Ernie", "Tokenization", "MultiLabel"],
+        ["MLNet"] = ["Onnx", "Training", "Prompting", "FineTuning", "SelfTraining", "Inference", "Ernie", "IO", "Tokenization", "Torch", "MultiLabel"],
     };
 
     /// <summary>Folders whose code may use ML.NET types (IDataView, IHost, model load/save contexts, ...).</summary>

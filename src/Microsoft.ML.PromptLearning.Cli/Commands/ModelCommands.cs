@@ -9,18 +9,27 @@ namespace Microsoft.ML.PromptLearning.Cli.Commands;
 internal abstract class TrainedModelCommand : System.CommandLine.Command
 {
     protected readonly Option<string> Model = new("--model", "--model-path") { Description = "A 'prompt-learn train' output folder or its model.zip.", Required = true, HelpName = "DIR|ZIP" };
+    protected readonly Option<string> Task = TaskOption.Create(null);
     protected readonly TextWriter Stdout;
 
     protected TrainedModelCommand(string name, string description, TextWriter stdout) : base(name, description)
     {
         Stdout = stdout;
         Options.Add(Model);
+        Options.Add(Task);
         SetAction(Execute);
     }
 
     protected abstract int Execute(ParseResult parsed);
 
-    protected static TrainedModel Load(ParseResult parsed, Option<string> model) => TrainedModel.Load(new MLContext(), parsed.GetValue(model));
+    /// <summary>Loads the model and checks it against <c>--task</c> when given.</summary>
+    protected TrainedModel Load(ParseResult parsed, Option<string> model)
+    {
+        var loaded = TrainedModel.Load(new MLContext(), parsed.GetValue(model));
+        try { TaskOption.Check(loaded, parsed.GetValue(Task)); }
+        catch { loaded.Dispose(); throw; }
+        return loaded;
+    }
 }
 
 /// <summary><c>prompt-learn eval</c>: accuracy, macro-F1 and per-class scores of a trained model on a labelled split.</summary>
@@ -42,7 +51,9 @@ internal sealed class EvalCommand : TrainedModelCommand
         var folder = FewShotDataFolder.Open(CliPaths.Folder("--data-dir", parsed.GetValue(dataDir), "data folder"));
         using var model = Load(parsed, Model);
         var name = parsed.GetValue(split);
-        RunSteps.Evaluate(model, name, folder.ReadLabeled(name), "eval", CliPaths.OutputFolder("--output-dir", parsed.GetValue(outputDir)), Stdout);
+        var output = CliPaths.OutputFolder("--output-dir", parsed.GetValue(outputDir));
+        if (!model.MultiLabel) RunSteps.Evaluate(model, name, folder.ReadLabeled(name), "eval", output, Stdout);
+        else RunSteps.EvaluateMultiLabel(model, name, model.Hierarchy is null ? folder.ReadMultiLabeled(name) : folder.ReadHierarchical(name), "eval", output, Stdout);
         return CliApp.Success;
     }
 }
@@ -67,6 +78,12 @@ internal sealed class PredictCommand : TrainedModelCommand
     {
         var texts = FewShotDataFolder.Open(CliPaths.Folder("--data-dir", parsed.GetValue(dataDir), "data folder")).ReadUnlabeled(parsed.GetValue(file));
         using var model = Load(parsed, Model);
+        if (model.MultiLabel)
+        {
+            var (labelProbabilities, sets) = model.PredictLabelSets(texts);
+            Predictions.WriteSets(CliPaths.OutputFile("--output", parsed.GetValue(output)), CliPaths.OutputFile("--probabilities", parsed.GetValue(probabilities)), texts, labelProbabilities, sets, model.Labels, Stdout);
+            return CliApp.Success;
+        }
         var (probs, predicted) = model.Predict(texts);
         Predictions.Write(CliPaths.OutputFile("--output", parsed.GetValue(output)), CliPaths.OutputFile("--probabilities", parsed.GetValue(probabilities)), texts, probs, predicted, model.Labels, Stdout);
         return CliApp.Success;
@@ -108,6 +125,7 @@ internal sealed class InferCommand : System.CommandLine.Command
     private readonly Option<string> output = new("--output", "-o") { Description = "Where to write 'text<TAB>label' lines [default: stdout].", HelpName = "FILE" };
     private readonly Option<string> probabilities = new("--probabilities") { Description = "Also write every label's probability, one JSON object per line.", HelpName = "FILE.jsonl" };
     private readonly Option<string> profile = new("--profile") { Description = "Write ONNX Runtime's per-operator profile (Chrome-trace JSON) to a file starting with this prefix.", HelpName = "PREFIX" };
+    private readonly Option<string> task = TaskOption.Create(null);
     private readonly TextWriter stdout;
 
     public InferCommand(TextWriter stdout) : base("infer", "Score texts with an exported ONNX model on ONNX Runtime (no TorchSharp), like PaddleNLP's infer.py.")
@@ -116,7 +134,7 @@ internal sealed class InferCommand : System.CommandLine.Command
         device.AcceptOnlyFromAmong("cpu", "gpu");
         Positive(batchSize);
         NonNegative(threads);
-        foreach (var o in new Option[] { modelPath, modelPathPrefix, dataDir, file, batchSize, device, threads, output, probabilities, profile }) Options.Add(o);
+        foreach (var o in new Option[] { modelPath, modelPathPrefix, dataDir, file, batchSize, device, threads, output, probabilities, profile, task }) Options.Add(o);
         SetAction(Execute);
     }
 
@@ -132,9 +150,18 @@ internal sealed class InferCommand : System.CommandLine.Command
             BatchSize = parsed.GetValue(batchSize), IntraOpNumThreads = parsed.GetValue(threads), UseCuda = parsed.GetValue(device) == "gpu",
             ProfileOutputPrefix = parsed.GetValue(profile),
         });
+        var modelTask = predictor.IsMultiLabel ? predictor.Metadata[Onnx.OnnxModelMetadata.TaskKey] : TaskOption.MultiClass;
+        if (parsed.GetValue(task) is { } requested && requested != modelTask)
+            throw new UsageException($"--task {requested}: the model '{path}' was exported for --task {modelTask}.");
         var probs = predictor.PredictProbabilities(texts);
         var profilePath = parsed.GetValue(profile) is null ? null : predictor.EndProfiling();
         if (profilePath is not null && parsed.GetValue(output) is not null) stdout.WriteLine($"wrote the ONNX Runtime profile to {profilePath}");
+        if (predictor.IsMultiLabel)
+        {
+            Predictions.WriteSets(CliPaths.OutputFile("--output", parsed.GetValue(output)), CliPaths.OutputFile("--probabilities", parsed.GetValue(probabilities)), texts, probs,
+                probs.Select(predictor.PredictLabelSet).ToArray(), predictor.LabelNames, stdout);
+            return CliApp.Success;
+        }
         var predicted = probs.Select(p => Inference.Probabilities.ArgMax(p)).ToArray();
         Predictions.Write(CliPaths.OutputFile("--output", parsed.GetValue(output)), CliPaths.OutputFile("--probabilities", parsed.GetValue(probabilities)), texts, probs, predicted, predictor.LabelNames, stdout);
         return CliApp.Success;
@@ -144,6 +171,26 @@ internal sealed class InferCommand : System.CommandLine.Command
 /// <summary>Writes predictions to a file or stdout, and probabilities on request.</summary>
 internal static class Predictions
 {
+    /// <summary>Multi-label predictions: <c>text\tl1,l2</c> lines; probabilities as JSON lines with the predicted labels and every label's probability.</summary>
+    public static void WriteSets(string output, string probabilitiesPath, IReadOnlyList<string> texts, float[][] probs, int[][] predicted, IReadOnlyList<string> labels, TextWriter stdout)
+    {
+        if (probabilitiesPath is not null)
+            AtomicFile.WriteAllText(probabilitiesPath, string.Concat(texts.Select((t, i) => System.Text.Json.JsonSerializer.Serialize(new
+            {
+                text = t,
+                labels = predicted[i].Select(c => labels[c]).ToArray(),
+                probabilities = labels.Select((l, c) => (l, c)).ToDictionary(x => x.l, x => Math.Round(probs[i][x.c], 6)),
+            }, RunFiles.JsonLine) + "\n")));
+        var lines = MultiLabelSplitEvaluation.PredictionLines(texts, predicted, labels);
+        if (output is null)
+        {
+            foreach (var line in lines) stdout.WriteLine(line);
+            return;
+        }
+        AtomicFile.WriteAllText(output, string.Concat(lines.Select(l => l + "\n")));
+        stdout.WriteLine($"wrote {texts.Count} predictions to {output}{(probabilitiesPath is null ? "" : $" and probabilities to {probabilitiesPath}")}");
+    }
+
     public static void Write(string output, string probabilitiesPath, IReadOnlyList<string> texts, float[][] probs, int[] predicted, IReadOnlyList<string> labels, TextWriter stdout)
     {
         if (probabilitiesPath is not null) RunSteps.WriteProbabilities(probabilitiesPath, texts, probs, predicted, labels);

@@ -13,7 +13,7 @@ namespace Microsoft.ML.PromptLearning.Cli.Commands;
 /// classifier on <c>{data-dir}/train.txt</c> (validating on <c>dev.txt</c>), then optionally evaluates on dev, predicts
 /// test and exports ONNX, writing every artefact into <c>--output-dir</c>.
 /// </summary>
-internal sealed class TrainCommand : System.CommandLine.Command
+internal sealed partial class TrainCommand : System.CommandLine.Command
 {
     private readonly Option<string> dataDir = new("--data-dir") { Description = "Data folder in PaddleNLP layout: train.txt, dev.txt, test.txt ('text<TAB>label'), label.txt ('label' or 'label==word').", Required = true, HelpName = "DIR" };
     private readonly Option<string> outputDir = new("--output-dir") { Description = "Folder for checkpoint-N/, model.zip, *_results.json, predictions, pictures and export/.", Required = true, HelpName = "DIR" };
@@ -65,6 +65,8 @@ internal sealed class TrainCommand : System.CommandLine.Command
     private readonly Option<string> trainFile = new("--train-file") { Description = "Training split inside --data-dir.", DefaultValueFactory = _ => "train.txt", HelpName = "NAME" };
     private readonly Option<string> devFile = new("--dev-file") { Description = "Validation split inside --data-dir.", DefaultValueFactory = _ => "dev.txt", HelpName = "NAME" };
     private readonly Option<string> testFile = new("--test-file") { Description = "Test split inside --data-dir.", DefaultValueFactory = _ => "test.txt", HelpName = "NAME" };
+    private readonly Option<string> task = TaskOption.Create(TaskOption.MultiClass);
+    private readonly Option<bool> tuneThresholds = new("--tune-thresholds") { Description = "Multi-label and hierarchical tasks: after training, pick one threshold per label that maximises its F1 on dev.txt (default: 0.5 for every label)." };
 
     private readonly TextWriter stdout;
     private readonly CancellationToken externalCancellation;
@@ -96,7 +98,7 @@ internal sealed class TrainCommand : System.CommandLine.Command
                      pptLearningRate, weightDecay, warmupSteps, doTrain, doEval, doPredict, doExport, maxSteps, epochs, evalSteps, loggingSteps, saveSteps,
                      saveTotalLimit, trainBatch, evalBatch, useRDrop, alphaRDrop, useRgl, alphaRgl, freezePlm, freezeDropout, patience, seed, resume,
                      overwrite, device, threads, exportPrecision, trainFile, devFile, testFile, recipe, unlabeledFile, noUnlabeled, teachers, teacherSeeds,
-                     student, generations, temperature, maxUnlabeled, teacherMargin })
+                     student, generations, temperature, maxUnlabeled, teacherMargin, task, tuneThresholds })
             Options.Add(o);
         SetAction(Execute);
     }
@@ -113,6 +115,8 @@ internal sealed class TrainCommand : System.CommandLine.Command
                 : $"--model-name-or-path: folder '{model}' does not exist (models are not downloaded; give a local folder).");
         var output = CliPaths.OutputFolder("--output-dir", parsed.GetValue(outputDir));
         var folder = FewShotDataFolder.Open(CliPaths.Folder("--data-dir", parsed.GetValue(dataDir), "data folder"));
+        var taskName = parsed.GetValue(task);
+        if (taskName != TaskOption.MultiClass) return ExecuteMultiLabel(parsed, folder, taskName, output, train, eval, predict, export);
         // Read every split the run needs now, so a malformed file fails before any training.
         var trainRows = train ? folder.ReadLabeled(parsed.GetValue(trainFile)) : null;
         var devName = parsed.GetValue(devFile);
@@ -122,6 +126,31 @@ internal sealed class TrainCommand : System.CommandLine.Command
         var testRows = predict ? folder.ReadLabeled(testName) : null;
         var unlabeledTexts = train ? ReadUnlabeled(parsed, folder, testName, devName) : null;
 
+        var ml = CreateContext(parsed);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(externalCancellation);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { if (!cts.IsCancellationRequested) { c.Cancel = true; cts.Cancel(); } });
+        var trained = TrainOrLoad(ml, output, train, cts, () => parsed.GetValue(recipe) == "prompt" ? Train(parsed, ml, folder, trainRows, devRows, output, cts.Token)
+            : TrainWithTeachers(parsed, ml, folder, trainRows, devRows, unlabeledTexts, output, cts.Token));
+        if (trained is null) return PretrainCommand.Interrupted;
+        using (trained)
+        {
+            TaskOption.Check(trained, taskName);
+            if (eval) RunSteps.Evaluate(trained, devName, devRows, "eval", output, stdout);
+            if (predict)
+            {
+                var test = RunSteps.Evaluate(trained, testName, testRows, "test", output, stdout);
+                var predictions = Path.Combine(output, RunFiles.TestPredictions);
+                RunSteps.WritePredictions(predictions, test.Rows.Select(r => r.Text).ToList(), test.Predicted, test.Labels);
+                stdout.WriteLine($"wrote {predictions}");
+            }
+            if (export) RunSteps.Export(trained, Path.Combine(output, RunFiles.ExportFolder), RunSteps.ParsePrecision(parsed.GetValue(exportPrecision)), stdout);
+        }
+        return CliApp.Success;
+    }
+
+    /// <summary>The ML.NET context of a run: its seed and device.</summary>
+    private MLContext CreateContext(ParseResult parsed)
+    {
         var ml = new MLContext(parsed.GetValue(seed));
         if (parsed.GetValue(device) == "gpu")
         {
@@ -131,17 +160,20 @@ internal sealed class TrainCommand : System.CommandLine.Command
             ml.GpuDeviceId = 0;
             ml.FallbackToCpu = false;
         }
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(externalCancellation);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { if (!cts.IsCancellationRequested) { c.Cancel = true; cts.Cancel(); } });
+        return ml;
+    }
 
-        TrainedModel trained;
+    /// <summary>
+    /// Trains with <paramref name="fit"/> (or loads the output folder's model when not training); null when Ctrl+C stopped
+    /// training (the message says how to continue). A run that fails before writing anything removes the folder it created.
+    /// </summary>
+    private TrainedModel TrainOrLoad(MLContext ml, string output, bool train, CancellationTokenSource cts, Func<TrainedModel> fit)
+    {
         bool outputExisted = Directory.Exists(output);
         var startedUtc = DateTime.UtcNow;
         try
         {
-            trained = !train ? TrainedModel.Load(ml, output)
-                : parsed.GetValue(recipe) == "prompt" ? Train(parsed, ml, folder, trainRows, devRows, output, cts.Token)
-                : TrainWithTeachers(parsed, ml, folder, trainRows, devRows, unlabeledTexts, output, cts.Token);
+            return !train ? TrainedModel.Load(ml, output) : fit();
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
         {
@@ -149,7 +181,7 @@ internal sealed class TrainCommand : System.CommandLine.Command
             stdout.WriteLine(latest is null
                 ? "interrupted before the first checkpoint; run the command again to start over."
                 : $"interrupted; the last complete checkpoint is {latest}. Add --resume-from-checkpoint latest to the same command to continue.");
-            return PretrainCommand.Interrupted;
+            return null;
         }
         catch (Exception) when (!outputExisted)
         {
@@ -162,19 +194,6 @@ internal sealed class TrainCommand : System.CommandLine.Command
             IncompleteRun.Report(output, startedUtc, stdout);
             throw;
         }
-        using (trained)
-        {
-            if (eval) RunSteps.Evaluate(trained, devName, devRows, "eval", output, stdout);
-            if (predict)
-            {
-                var test = RunSteps.Evaluate(trained, testName, testRows, "test", output, stdout);
-                var predictions = Path.Combine(output, RunFiles.TestPredictions);
-                RunSteps.WritePredictions(predictions, test.Rows.Select(r => r.Text).ToList(), test.Predicted, test.Labels);
-                stdout.WriteLine($"wrote {predictions}");
-            }
-            if (export) RunSteps.Export(trained, Path.Combine(output, RunFiles.ExportFolder), RunSteps.ParsePrecision(parsed.GetValue(exportPrecision)), stdout);
-        }
-        return CliApp.Success;
     }
 
     private TrainedModel Train(ParseResult parsed, MLContext ml, FewShotDataFolder folder, List<LabeledText> trainRows, List<LabeledText> devRows, string output, CancellationToken cancellation)

@@ -9,7 +9,7 @@ internal static class Plots
     /// Training loss (left axis) and dev accuracy in percent, 0 to 100, as in the logs (right axis) against the step. Steps are
     /// whole numbers on the axis, which starts at 0; points carry markers, so one evaluation (or one logged loss) is visible.
     /// </summary>
-    public static void TrainingCurves(string path, IReadOnlyList<(long Step, double Loss)> loss, IReadOnlyList<(long Step, double Accuracy)> accuracy)
+    public static void TrainingCurves(string path, IReadOnlyList<(long Step, double Loss)> loss, IReadOnlyList<(long Step, double Accuracy)> accuracy, string score = "accuracy")
     {
         var plot = new Plot();
         if (loss.Count > 0)
@@ -21,14 +21,14 @@ internal static class Plots
         if (accuracy.Count > 0)
         {
             var line = plot.Add.Scatter(accuracy.Select(p => (double)p.Step).ToArray(), accuracy.Select(p => 100 * p.Accuracy).ToArray());
-            line.LegendText = "dev accuracy (%)";
+            line.LegendText = $"dev {score} (%)";
             line.MarkerSize = 9;
             line.Axes.YAxis = plot.Axes.Right;
         }
         plot.Title("Training");
         plot.XLabel("step");
         plot.YLabel("loss");
-        plot.Axes.Right.Label.Text = "dev accuracy (%)";
+        plot.Axes.Right.Label.Text = $"dev {score} (%)";
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
         plot.Axes.AutoScale();
         long lastStep = Math.Max(1, loss.Concat(accuracy.Select(a => (a.Step, a.Accuracy))).Select(p => p.Step).DefaultIfEmpty(1).Max());
@@ -73,6 +73,31 @@ internal static class Plots
         plot.Axes.SetLimits(-0.5, n - 0.5, -0.5, n - 0.5);
         int size = Math.Clamp(160 + 42 * n, 480, 1400);
         Save(plot, path, size + 120, size + 60);
+    }
+
+    /// <summary>One horizontal bar per label with its F1 in percent (first label on top), the support written after each bar.</summary>
+    public static void PerLabelF1(string path, string title, IReadOnlyList<(string Label, double F1, int Support)> labels)
+    {
+        int n = labels.Count;
+        var plot = new Plot();
+        for (int i = 0; i < n; i++)
+        {
+            double y = n - 1 - i;
+            var bar = plot.Add.Bar(new Bar { Position = y, Value = 100 * labels[i].F1, Orientation = Orientation.Horizontal, FillColor = Colors.SteelBlue });
+            bar.Horizontal = true;
+            var text = plot.Add.Text($"{100 * labels[i].F1:F1}  (n={labels[i].Support})", 100 * labels[i].F1 + 1, y);
+            text.LabelAlignment = Alignment.MiddleLeft;
+            text.LabelFontSize = n > 40 ? 8 : 11;
+        }
+        var positions = Enumerable.Range(0, n).Select(i => (double)(n - 1 - i)).ToArray();
+        plot.Axes.Left.SetTicks(positions, labels.Select(l => l.Label).ToArray());
+        plot.Axes.Left.MinimumSize = 30 + 7 * labels.Max(l => TextTable.Width(l.Label));
+        plot.Title(title);
+        plot.XLabel("F1 (%)");
+        var percents = Enumerable.Range(0, 11).Select(i => 10.0 * i).ToArray();
+        plot.Axes.Bottom.SetTicks(percents, percents.Select(p => p.ToString("0")).ToArray());
+        plot.Axes.SetLimits(0, 118, -0.7, n - 0.3);   // room right of a full bar for its figures
+        Save(plot, path, 1000, Math.Clamp(120 + 22 * n, 420, 2000));
     }
 
     private static void Save(Plot plot, string path, int width, int height)

@@ -21,6 +21,27 @@ internal static class RunSteps
         return evaluation;
     }
 
+    /// <summary>
+    /// Scores a labelled multi-label or hierarchical split; writes <c>{prefix}_results.json</c> and the per-label F1 chart
+    /// (<c>{prefix}_per_label_f1.png</c>) into <paramref name="outputDir"/>.
+    /// </summary>
+    public static MultiLabelSplitEvaluation EvaluateMultiLabel(TrainedModel model, string split, IReadOnlyList<MultiLabeledText> rows, string prefix, string outputDir, TextWriter stdout)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var predicted = model.PredictLabelSets(rows.Select(r => r.Text).ToList()).LabelSets;
+        var evaluation = MultiLabelSplitEvaluation.From(split, rows, predicted, model.Labels, model.Hierarchy, clock.Elapsed.TotalSeconds);
+        evaluation.WriteTable(stdout);
+        if (outputDir is null) return evaluation;
+        Directory.CreateDirectory(outputDir);
+        var results = Path.Combine(outputDir, prefix == "eval" ? RunFiles.EvalResults : RunFiles.TestResults);
+        RunFiles.WriteJson(results, evaluation.ToJson(prefix));
+        var picture = Path.Combine(outputDir, $"{prefix}_per_label_f1.png");
+        Plots.PerLabelF1(picture, $"{split}: micro-F1 {evaluation.Metrics.MicroF1:P2}, macro-F1 {evaluation.Metrics.MacroF1:P2}",
+            evaluation.Metrics.PerLabel.Select(s => (s.Label, s.F1, s.Support)).ToList());
+        stdout.WriteLine($"wrote {results} and {picture}");
+        return evaluation;
+    }
+
     /// <summary>Writes <c>text\tlabel</c> lines, one per text in input order.</summary>
     public static void WritePredictions(string path, IReadOnlyList<string> texts, int[] predicted, IReadOnlyList<string> labels) =>
         AtomicFile.WriteAllText(path, string.Concat(SplitEvaluation.PredictionLines(texts, predicted, labels).Select(l => l + "\n")));

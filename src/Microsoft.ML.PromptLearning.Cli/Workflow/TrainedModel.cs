@@ -34,6 +34,19 @@ internal sealed class TrainedModel : IDisposable
         _ => throw new InvalidDataException($"'{zip}' holds no PromptErnie, ErnieTextClassification or ensemble model."),
     };
 
+    /// <summary>Whether the model predicts label sets (multi-label and hierarchical tasks).</summary>
+    public bool MultiLabel => Classifier.Settings.MultiLabel;
+
+    /// <summary>The label tree of a hierarchical model, or null.</summary>
+    public MultiLabel.LabelHierarchy Hierarchy => Classifier.Settings.Hierarchical ? PromptLearning.MultiLabel.LabelHierarchy.Create(Labels) : null;
+
+    /// <summary>Per-label probabilities per text and the predicted label sets (thresholds, then the label tree's rule).</summary>
+    public (float[][] Probabilities, int[][] LabelSets) PredictLabelSets(IReadOnlyList<string> texts)
+    {
+        var probabilities = Classifier.PredictProbabilities(texts);
+        return (probabilities, probabilities.Select(p => MLNet.MultiLabelScoring.Decide(Classifier.Settings, p)).ToArray());
+    }
+
     /// <summary>Class probabilities per text (batched by length), and the predicted class index.</summary>
     public (float[][] Probabilities, int[] Predicted) Predict(IReadOnlyList<string> texts)
     {

@@ -17,9 +17,14 @@ internal sealed class TrainingDisplay
     private readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
     private long firstStep = -1;
 
-    public TrainingDisplay(TextWriter output)
+    private readonly string score;
+
+    /// <param name="output">Where progress goes.</param>
+    /// <param name="score">What the dev evaluations measure (accuracy, or macro-F1 for multi-label tasks).</param>
+    public TrainingDisplay(TextWriter output, string score = "accuracy")
     {
         this.output = output;
+        this.score = score;
         interactive = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
     }
 
@@ -69,10 +74,10 @@ internal sealed class TrainingDisplay
         output.Flush();
     }
 
-    private static string Describe(TrainingProgress p) => p.Kind switch
+    private string Describe(TrainingProgress p) => p.Kind switch
     {
         TrainingEventKind.Evaluation => string.Create(CultureInfo.InvariantCulture,
-            $"eval step {p.Step}: dev accuracy {p.ValidationAccuracy:P2} | best {p.BestValidationAccuracy:P2} at step {p.BestStep}"),
+            $"eval step {p.Step}: dev {score} {p.ValidationAccuracy:P2} | best {p.BestValidationAccuracy:P2} at step {p.BestStep}"),
         TrainingEventKind.Checkpoint => $"saved {p.CheckpointPath}",
         _ => null,
     };

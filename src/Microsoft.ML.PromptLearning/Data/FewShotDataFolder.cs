@@ -9,7 +9,7 @@ namespace Microsoft.ML.PromptLearning.Data;
 /// line), <c>data.txt</c> (one unlabelled text per line) and <c>label.txt</c> (<c>label</c> or <c>label==word</c> per line; a
 /// label listed again adds another word). UTF-8 with or without BOM, LF or CRLF. Malformed lines fail with file:line.
 /// </summary>
-public sealed class FewShotDataFolder
+public sealed partial class FewShotDataFolder
 {
     private FewShotDataFolder(string path, IReadOnlyList<string> labels, IReadOnlyDictionary<string, string[]> labelWords)
     {
@@ -90,6 +90,10 @@ public sealed class FewShotDataFolder
             var text = raw[..tab].Trim();
             var label = raw[(tab + 1)..].Trim();
             if (text.Length == 0) throw new InvalidDataException($"{file}:{lineNumber}: the text is empty.");
+            if (label.Length == 0)
+                throw new InvalidDataException($"{file}:{lineNumber}: the label is empty; every line of multi-class data has one label. In multi-label data an empty field means " +
+                    "none of the labels: train it as a multi-label task (prompt-learn --task multi-label; in C#, mlContext.MultiLabelClassification()).");
+            if (!known.Contains(label) && MultiLabelHint(label) is { } hint) throw new InvalidDataException($"{file}:{lineNumber}: {hint}");
             if (!known.Contains(label))
                 throw new InvalidDataException($"{file}:{lineNumber}: label '{label}' is not in label.txt (known: {string.Join(", ", Labels.Take(8))}{(Labels.Count > 8 ? ", …" : "")}).");
             rows.Add(new LabeledText { Text = text, Label = label });

@@ -26,6 +26,8 @@ internal sealed class ClassifierBatch
     public Tensor SoftTargets { get; private init; }
     /// <summary>float32 [B]: 1 where the row's target is a teacher's soft label, 0 for a labelled row; null with <see cref="SoftTargets"/>.</summary>
     public Tensor SoftRows { get; private init; }
+    /// <summary>Per row, the class indices of a multi-label example (null entries for single-label rows).</summary>
+    public IReadOnlyList<int[]> LabelSets { get; private init; }
     /// <summary>B.</summary>
     public int Size { get; private init; }
 
@@ -48,6 +50,7 @@ internal sealed class ClassifierBatch
             Labels = labelled ? tensor(labels, device: device) : null,
             SoftTargets = soft is { } st ? tensor(st.Targets, new long[] { a.BatchSize, st.Classes }, device: device) : null,
             SoftRows = soft is { } sr ? tensor(sr.Rows, device: device) : null,
+            LabelSets = examples.Select(e => e.LabelSet).ToArray(),
             Size = a.BatchSize,
         };
     }

@@ -20,6 +20,8 @@ internal sealed class EncodedExample
     /// an ordinary labelled example. When set, <see cref="Label"/> holds its most probable class.
     /// </summary>
     public float[] SoftLabel { get; set; }
+    /// <summary>The class indices of a multi-label example (empty = none of the labels), or null for a single-label example.</summary>
+    public int[] LabelSet { get; set; }
 
     /// <summary>Text tokens cut to fit the maximum sequence length (0 when nothing was cut).</summary>
     public int DroppedTokens { get; init; }

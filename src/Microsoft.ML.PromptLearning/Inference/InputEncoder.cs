@@ -18,8 +18,13 @@ internal abstract class InputEncoder
     /// <summary>Encodes one text (and optional second text); <paramref name="label"/> is kept on the example (-1 = unknown).</summary>
     public abstract EncodedExample Encode(string text, string textPair, int label = -1);
 
-    /// <summary>Encodes one row, keeping its label.</summary>
-    public EncodedExample Encode(TextRow row) => Encode(row.Text, row.TextPair, row.Label);
+    /// <summary>Encodes one row, keeping its label (or label set).</summary>
+    public EncodedExample Encode(TextRow row)
+    {
+        var e = Encode(row.Text, row.TextPair, row.Label);
+        e.LabelSet = row.LabelSet;
+        return e;
+    }
 }
 
 /// <summary><c>[CLS] a [SEP] (b [SEP])</c> with longest-first truncation: the input of the fine-tune baseline.</summary>

@@ -13,16 +13,18 @@ internal sealed class BatchedScoringDataView : IDataView
 {
     private readonly IDataView input;
     private readonly string textColumn, textPairColumn;
+    private readonly ScoringSettings settings;
     private readonly Func<IReadOnlyList<TextRow>, float[][]> score;
     private readonly int chunkSize;
     private readonly int inputColumnCount;
 
-    public BatchedScoringDataView(IDataView input, DataViewSchema.DetachedColumn[] outputColumns, string textColumn, string textPairColumn,
+    public BatchedScoringDataView(IDataView input, DataViewSchema.DetachedColumn[] outputColumns, ScoringSettings settings,
         Func<IReadOnlyList<TextRow>, float[][]> score, int chunkSize)
     {
         this.input = input;
-        this.textColumn = textColumn;
-        this.textPairColumn = textPairColumn;
+        this.settings = settings;
+        textColumn = settings.TextColumn;
+        textPairColumn = settings.TextPairColumn;
         this.score = score;
         this.chunkSize = Math.Max(1, chunkSize);
         inputColumnCount = input.Schema.Count;
@@ -99,11 +101,9 @@ internal sealed class BatchedScoringDataView : IDataView
         {
             if (column.Index < parent.inputColumnCount) return main.GetGetter<TValue>(main.Schema[column.Index]);
             if (ahead is null) throw new InvalidOperationException($"Column '{column.Name}' was not requested when the cursor was created.");
-            if (column.Index == parent.inputColumnCount)
-                return ScoreSchema.PredictedLabelGetter(() => Current) as ValueGetter<TValue>
-                    ?? throw new InvalidOperationException($"Column '{column.Name}' is a key (uint), not {typeof(TValue).Name}.");
-            return ScoreSchema.ScoreGetter(() => Current) as ValueGetter<TValue>
-                ?? throw new InvalidOperationException($"Column '{column.Name}' is a float vector, not {typeof(TValue).Name}.");
+            var getter = ScoreSchema.Getters(i => i == column.Index - parent.inputColumnCount, () => Current, parent.settings)[column.Index - parent.inputColumnCount];
+            return getter as ValueGetter<TValue>
+                ?? throw new InvalidOperationException($"Column '{column.Name}' is {column.Type}, not {typeof(TValue).Name}.");
         }
 
         protected override void Dispose(bool disposing)

@@ -41,8 +41,8 @@ public abstract class ClassifierTransformerBase : RowToRowTransformerBase, ITran
     {
         Host.CheckValue(input, nameof(input));
         InputColumns.CheckScoringSchema(Host, input.Schema, Settings.TextColumn, Settings.TextPairColumn);
-        var outputs = ScoreSchema.OutputColumns(input.Schema, Settings.PredictedLabelColumn, Settings.ScoreColumn, Settings.LabelNames);
-        return new BatchedScoringDataView(input, outputs, Settings.TextColumn, Settings.TextPairColumn, Score, Math.Max(256, Settings.EvalBatchSize * 8));
+        var outputs = ScoreSchema.OutputColumns(input.Schema, Settings);
+        return new BatchedScoringDataView(input, outputs, Settings, Score, Math.Max(256, Settings.EvalBatchSize * 8));
     }
 
     IDataView ITransformer.Transform(IDataView input) => Transform(input);
@@ -70,14 +70,14 @@ public abstract class ClassifierTransformerBase : RowToRowTransformerBase, ITran
         }
 
         public override DataViewSchema.DetachedColumn[] GetOutputColumnsCore() =>
-            ScoreSchema.OutputColumns(InputSchema, parent.Settings.PredictedLabelColumn, parent.Settings.ScoreColumn, parent.Settings.LabelNames);
+            ScoreSchema.OutputColumns(InputSchema, parent.Settings);
 
         public override Delegate[] CreateGetters(DataViewRow input, Func<int, bool> activeOutput, out Action disposer)
         {
             var read = InputColumns.TextGetter(input, textIndex, pairIndex);
             var probabilities = RowCache.PerRow(input, () => parent.Score([read()])[0]);
             disposer = null;
-            return ScoreSchema.Getters(activeOutput, probabilities);
+            return ScoreSchema.Getters(activeOutput, probabilities, parent.Settings);
         }
 
         public override Delegate MakeGetter(DataViewRow input, int iinfo, Func<int, bool> activeOutput, out Action disposer) =>

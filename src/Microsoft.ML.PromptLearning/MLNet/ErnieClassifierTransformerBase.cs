@@ -81,7 +81,7 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
     internal void MeasurePrecisionAgreement(IReadOnlyList<EncodedExample> validation)
     {
         if (ScoringPrecision == ScoringPrecision.Float32 || validation is not { Count: > 0 }) return;
-        var exact = TorchScoring.PredictProbabilities(Net, validation, Settings.EvalBatchSize, Device, Tokenizer.PadId);
+        var exact = TorchScoring.PredictProbabilities(Net, validation, Settings.EvalBatchSize, Device, Tokenizer.PadId, Settings.Activation);
         var reduced = Score(validation, ScoringEngine, ScoringPrecision);
         ValidationAgreementWithFloat32 = (double)exact.Where((p, i) => Probabilities.ArgMax(p) == Probabilities.ArgMax(reduced[i])).Count() / validation.Count;
         using var ch = Host.Start("Scoring precision");
@@ -132,7 +132,7 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
             throw Host.Except("BFloat16 scoring runs on TorchSharp: set ScoringEngine = ScoringEngine.TorchSharp (or ScoringPrecision = Float32 or Int8).");
         if (e == ScoringEngine.OnnxRuntime) return OnnxSession(p).Run(examples);
         var net = p == ScoringPrecision.BFloat16 ? BFloat16Net() : Net;
-        return TorchScoring.PredictProbabilities(net, examples, Settings.EvalBatchSize, Device, Tokenizer.PadId);
+        return TorchScoring.PredictProbabilities(net, examples, Settings.EvalBatchSize, Device, Tokenizer.PadId, Settings.Activation);
     }
 
     /// <summary>The ONNX head that reproduces this model's network on top of the exported encoder (the one ONNX extension point of a model kind).</summary>
@@ -168,6 +168,7 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
         foreach (var name in Settings.LabelNames) ctx.SaveString(name);
         ctx.SaveBinaryStream("Plm/config.json", w => w.Write(Encoding.UTF8.GetBytes(Net.Plm.Config.ToJson().ToJsonString())));
         ctx.SaveBinaryStream("Plm/vocab.txt", w => w.Write(Encoding.UTF8.GetBytes(Tokenizer.VocabText)));
+        MultiLabelScoring.Save(ctx, Settings);
         var state = Net.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter);
         ctx.SaveBinaryStream("Weights.safetensors", w => SafeTensors.Save(w.BaseStream, state));
         var scoring = new JsonObject { ["engine"] = ScoringEngine.ToString(), ["precision"] = ScoringPrecision.ToString() };
@@ -193,6 +194,7 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
         if (!ModelZipFormat.TryReadEntry(ctx, "Plm/config.json", r => configBytes = r.ReadBytes((int)r.BaseStream.Length)) ||
             !ModelZipFormat.TryReadEntry(ctx, "Plm/vocab.txt", r => vocabBytes = r.ReadBytes((int)r.BaseStream.Length)))
             throw env.ExceptDecode("The model zip lacks the language model's config.json or vocab.txt; it is damaged or not a model of this package.");
+        settings = MultiLabelScoring.Load(env, ctx, settings);
         var config = ErnieConfig.FromJson((JsonObject)JsonNode.Parse(configBytes));
         return new CommonState(settings, config, ErnieTokenizer.FromVocabText(Encoding.UTF8.GetString(vocabBytes)));
     }

@@ -58,8 +58,11 @@ public sealed class ErnieTextClassificationTrainer : IEstimator<ErnieTextClassif
     /// <summary>Rows trained on beside the input's labelled rows (set by the self-training recipes).</summary>
     internal AdditionalTrainingRows AdditionalRows { get; init; }
 
+    /// <summary>Set by <see cref="MultiLabelClassificationCatalog"/>: train a multi-label model (null = multi-class).</summary>
+    internal MultiLabelOptions MultiLabel { get; init; }
+
     /// <inheritdoc/>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => TrainerCore.OutputSchema(host, inputSchema, options);
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => TrainerCore.OutputSchema(host, inputSchema, options, MultiLabel);
 
     /// <summary>Trains the classifier.</summary>
     public ErnieTextClassificationTransformer Fit(IDataView input)
@@ -71,7 +74,7 @@ public sealed class ErnieTextClassificationTrainer : IEstimator<ErnieTextClassif
                 options.ClassifierLearningRate ?? options.LearningRate, CheckpointFiles: null,
                 options.Pooling != FineTunePooling.Auto ? $"pooling: {pooling}"
                     : $"pooling: {pooling} (Auto: the checkpoint {(plm.HasPooler ? "has pretrained pooler weights" : "has no pooler weights, so its pooler would be random")})");
-        });
+        }, MultiLabel);
         var model = new ErnieTextClassificationTransformer(host, (FineTuneClassifier)fitted.Net, fitted.Tokenizer, fitted.Settings, fitted.Report);
         model.MeasurePrecisionAgreement(fitted.Validation);
         return model;

@@ -7,11 +7,19 @@ namespace Microsoft.ML.PromptLearning.MLNet;
 /// <summary>Schema checks and reading of the label / text columns.</summary>
 internal static class InputColumns
 {
-    /// <summary>Checks the estimator-side schema with messages that say what to do.</summary>
-    public static SchemaShape.Column CheckTrainingSchema(IHost host, SchemaShape schema, ErnieTrainerOptionsBase o)
+    /// <summary>Checks the estimator-side schema with messages that say what to do; multi-label trainers need a vector of keys.</summary>
+    public static SchemaShape.Column CheckTrainingSchema(IHost host, SchemaShape schema, ErnieTrainerOptionsBase o, bool multiLabel = false)
     {
         if (!schema.TryFindColumn(o.LabelColumnName, out var label))
             throw host.ExceptSchemaMismatch(nameof(schema), "label", o.LabelColumnName);
+        bool keyVector = label.IsKey && label.Kind != SchemaShape.Column.VectorKind.Scalar;
+        if (multiLabel && !keyVector)
+            throw host.Except($"Label column '{o.LabelColumnName}' of a multi-label trainer must be a vector of keys (the labels of each row), not {label.GetTypeString()}. " +
+                $"Map a string[] column with mlContext.Transforms.Conversion.MapValueToKey(\"{o.LabelColumnName}\"), or split an \"l1,l2\" text column first with " +
+                $"mlContext.Transforms.Text.TokenizeIntoWords(\"{o.LabelColumnName}\", separators: new[] {{ ',' }}).");
+        if (!multiLabel && keyVector)
+            throw host.Except($"Label column '{o.LabelColumnName}' holds several labels per row ({label.GetTypeString()}): that is multi-label data. " +
+                "Use the multi-label trainers of mlContext.MultiLabelClassification() (prompt-learn --task multi-label).");
         if (!label.IsKey)
             throw host.Except($"Label column '{o.LabelColumnName}' must be a key type, not {label.GetTypeString()}. " +
                 $"Add mlContext.Transforms.Conversion.MapValueToKey(\"{o.LabelColumnName}\") before the trainer (and MapKeyToValue(\"{o.PredictedLabelColumnName}\") after it to get label names back).");
@@ -38,7 +46,7 @@ internal static class InputColumns
     /// <summary>Class names from the key column's KeyValues annotation ("0", "1", … when it has none).</summary>
     public static string[] LabelNames(DataViewSchema.Column label)
     {
-        int count = (int)label.Type.GetKeyCount();
+        int count = KeyCount(label.Type);
         if (label.HasKeyValues())
         {
             VBuffer<ReadOnlyMemory<char>> values = default;
@@ -47,6 +55,33 @@ internal static class InputColumns
             if (names.Length == count) return names;
         }
         return Enumerable.Range(0, count).Select(i => i.ToString()).ToArray();
+    }
+
+    /// <summary>The key count of a key column or of the items of a vector of keys.</summary>
+    public static int KeyCount(DataViewType type) => (int)(type is VectorDataViewType v ? v.ItemType : type).GetKeyCount();
+
+    /// <summary>
+    /// Reads all rows with their label sets from a vector-of-keys label column; repeats count once, and missing keys (0: a
+    /// value outside the key's label set) are skipped and counted in <paramref name="missingKeys"/>.
+    /// </summary>
+    public static List<TextRow> ReadLabelSets(IDataView data, string textColumn, string textPairColumn, string labelColumn, out int missingKeys, Action checkAlive = null)
+    {
+        missingKeys = 0;
+        var texts = Read(data, textColumn, textPairColumn, null, checkAlive);
+        var label = data.Schema[labelColumn];
+        var sets = new List<int[]>(texts.Count);
+        using (var cursor = data.GetRowCursor(new[] { label }))
+        {
+            var getter = cursor.GetGetter<VBuffer<uint>>(label);
+            VBuffer<uint> keys = default;
+            while (cursor.MoveNext())
+            {
+                getter(ref keys);
+                foreach (var k in keys.DenseValues()) if (k == 0) missingKeys++;
+                sets.Add(keys.DenseValues().Where(k => k > 0).Select(k => (int)k - 1).Distinct().Order().ToArray());
+            }
+        }
+        return texts.Select((t, i) => t with { LabelSet = sets[i] }).ToList();
     }
 
     /// <summary>Reads all rows (texts and, when <paramref name="labelColumn"/> is given, the label).</summary>

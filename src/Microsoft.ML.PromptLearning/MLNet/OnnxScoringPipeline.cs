@@ -58,6 +58,8 @@ public static class OnnxScoringPipeline
         foreach (var p in model.MetadataProps) map[p.Key] = p.Value;   // a repeated key: the last one, as ONNX Runtime does
         var metadata = OnnxModelMetadata.Read(map, source);
         if (model.Graph is null) throw new InvalidDataException($"{source} has no graph. The file is damaged; export the model again.");
+        if (metadata.Thresholds is not null)
+            throw new NotSupportedException($"{source} is a multi-label model, and the ONNX scoring pipeline gives one PredictedLabel per row; score it with OnnxPredictor.PredictLabelSets.");
         var initializers = model.Graph.Initializer.Select(i => i.Name).ToHashSet();
         var inputs = model.Graph.Input.Select(i => i.Name).Where(n => !initializers.Contains(n)).ToArray();
         OnnxTextEncodingTransformer encoding;

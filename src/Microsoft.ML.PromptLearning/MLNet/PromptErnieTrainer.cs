@@ -86,13 +86,18 @@ public sealed class PromptErnieTrainer : IEstimator<PromptErnieTransformer>
     /// <summary>Rows trained on beside the input's labelled rows (set by the self-training recipes).</summary>
     internal AdditionalTrainingRows AdditionalRows { get; init; }
 
+    /// <summary>Set by <see cref="MultiLabelClassificationCatalog"/>: train a multi-label model (null = multi-class).</summary>
+    internal MultiLabelOptions MultiLabel { get; init; }
+
     /// <inheritdoc/>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => TrainerCore.OutputSchema(host, inputSchema, options);
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => TrainerCore.OutputSchema(host, inputSchema, options, MultiLabel);
 
     /// <summary>Trains the prompt model.</summary>
     public PromptErnieTransformer Fit(IDataView input)
     {
         List<PromptSetup.LabelWordEntry> words = null;
+        if (MultiLabel is not null && options.Verbalizer != PromptVerbalizerKind.Soft)
+            throw host.ExceptUserArg(nameof(Options.Verbalizer), $"Multi-label prompt learning scores each label on its own with the soft verbalizer (PaddleNLP's choice); the {options.Verbalizer} verbalizer gives log-probabilities that compete between labels. Use PromptVerbalizerKind.Soft.");
         var fitted = TrainerCore.Fit(host, options, input, AdditionalRows, "PromptErnie", labelNames => words = PromptSetup.OrderedLabelWords(host, options, labelNames), (plm, _) =>
         {
             var template = PromptSetup.BuildTemplate(host, options, words, plm.Tokenizer);
@@ -100,7 +105,7 @@ public sealed class PromptErnieTrainer : IEstimator<PromptErnieTransformer>
             var checkpointFiles = new Dictionary<string, string>(net.Verbalizer.ConfigFiles()) { [Template.ConfigFileName] = template.ToConfigText() };
             return new TrainingSetup(net, new PromptInputEncoder(new PromptEncoder(template, plm.Tokenizer, options.MaxSequenceLength)), options.PromptLearningRate,
                 checkpointFiles, $"template: {template}");
-        });
+        }, MultiLabel);
         var model = new PromptErnieTransformer(host, (PromptClassifier)fitted.Net, fitted.Tokenizer, fitted.Settings, fitted.Report);
         model.MeasurePrecisionAgreement(fitted.Validation);
         return model;

@@ -3,9 +3,63 @@ using Microsoft.ML.PromptLearning.Inference;
 
 namespace Microsoft.ML.PromptLearning.MLNet;
 
-/// <summary>The two output columns of a multiclass classifier with ML.NET's annotations, so that Evaluate and key-to-value mapping work.</summary>
+/// <summary>
+/// The two output columns of a classifier with ML.NET's annotations, so that Evaluate and key-to-value mapping work:
+/// PredictedLabel (a key) and Score (class probabilities) for multi-class models, PredictedLabels (a variable-length vector
+/// of keys: the labels above their thresholds) and Score (one sigmoid probability per label) for multi-label models.
+/// </summary>
 internal static class ScoreSchema
 {
+    /// <summary>The output columns of a model with <paramref name="settings"/>.</summary>
+    public static DataViewSchema.DetachedColumn[] OutputColumns(DataViewSchema inputSchema, ScoringSettings settings) => settings.MultiLabel
+        ? MultiLabelOutputColumns(settings)
+        : OutputColumns(inputSchema, settings.PredictedLabelColumn, settings.ScoreColumn, settings.LabelNames);
+
+    private static DataViewSchema.DetachedColumn[] MultiLabelOutputColumns(ScoringSettings settings)
+    {
+        int classes = settings.LabelNames.Length;
+        var names = new VBuffer<ReadOnlyMemory<char>>(classes, settings.LabelNames.Select(n => n.AsMemory()).ToArray());
+        var namesType = new VectorDataViewType(TextDataViewType.Instance, classes);
+        ValueGetter<VBuffer<ReadOnlyMemory<char>>> namesGetter = (ref VBuffer<ReadOnlyMemory<char>> dst) => names.CopyTo(ref dst);
+        var keyAnnotations = new DataViewSchema.Annotations.Builder();
+        keyAnnotations.Add(AnnotationUtils.Kinds.KeyValues, namesType, namesGetter);
+        var scoreAnnotations = new DataViewSchema.Annotations.Builder();
+        scoreAnnotations.Add(AnnotationUtils.Kinds.SlotNames, namesType, namesGetter);
+        return new[]
+        {
+            new DataViewSchema.DetachedColumn(settings.PredictedLabelColumn, new VectorDataViewType(new KeyDataViewType(typeof(uint), classes)), keyAnnotations.ToAnnotations()),
+            new DataViewSchema.DetachedColumn(settings.ScoreColumn, new VectorDataViewType(NumberDataViewType.Single, classes), scoreAnnotations.ToAnnotations()),
+        };
+    }
+
+    /// <summary>The estimator-side shape of a multi-label model's output columns.</summary>
+    public static SchemaShape MultiLabelOutputShape(SchemaShape inputSchema, string predictedLabelsColumn, string scoreColumn)
+    {
+        var columns = inputSchema.ToDictionary(c => c.Name);
+        var keyValues = new SchemaShape.Column(AnnotationUtils.Kinds.KeyValues, SchemaShape.Column.VectorKind.Vector, TextDataViewType.Instance, false);
+        var slotNames = new SchemaShape.Column(AnnotationUtils.Kinds.SlotNames, SchemaShape.Column.VectorKind.Vector, TextDataViewType.Instance, false);
+        columns[predictedLabelsColumn] = new SchemaShape.Column(predictedLabelsColumn, SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.UInt32, true, new SchemaShape(new[] { keyValues }));
+        columns[scoreColumn] = new SchemaShape.Column(scoreColumn, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false, new SchemaShape(new[] { slotNames }));
+        return new SchemaShape(columns.Values);
+    }
+
+    /// <summary>
+    /// The getters of the two output columns of a model with <paramref name="settings"/> (null where
+    /// <paramref name="activeOutput"/> says the column is not needed), reading the current row's probabilities.
+    /// </summary>
+    public static Delegate[] Getters(Func<int, bool> activeOutput, Func<float[]> probabilities, ScoringSettings settings) => settings.MultiLabel
+        ? [activeOutput(0) ? PredictedLabelsGetter(probabilities, settings) : null, activeOutput(1) ? ScoreGetter(probabilities) : null]
+        : Getters(activeOutput, probabilities);
+
+    /// <summary>PredictedLabels: the 1-based keys of the labels above their thresholds, completed with their ancestors for a label tree.</summary>
+    public static ValueGetter<VBuffer<uint>> PredictedLabelsGetter(Func<float[]> probabilities, ScoringSettings settings) => (ref VBuffer<uint> dst) =>
+    {
+        var labels = MultiLabelScoring.Decide(settings, probabilities());
+        var editor = VBufferEditor.Create(ref dst, labels.Length);
+        for (int i = 0; i < labels.Length; i++) editor.Values[i] = (uint)labels[i] + 1;
+        dst = editor.Commit();
+    };
+
     public static DataViewSchema.DetachedColumn[] OutputColumns(DataViewSchema inputSchema, string predictedLabelColumn, string scoreColumn, IReadOnlyList<string> labelNames)
     {
         int classes = labelNames.Count;

@@ -27,12 +27,13 @@ internal static class TrainerCore
     /// encoder), the training / additional / validation rows encoded with it, the training loop, and the truncation figures.
     /// </summary>
     public static FittedNet Fit(IHost host, ErnieTrainerOptionsBase o, IDataView input, AdditionalTrainingRows additional, string name,
-        Action<string[]> checkLabels, Func<PretrainedErnie, string[], TrainingSetup> setup)
+        Action<string[]> checkLabels, Func<PretrainedErnie, string[], TrainingSetup> setup, MultiLabelOptions multiLabel = null)
     {
         host.CheckValue(input, nameof(input));
-        OutputSchema(host, SchemaShape.Create(input.Schema), o);
+        OutputSchema(host, SchemaShape.Create(input.Schema), o, multiLabel);
         var labelNames = InputColumns.LabelNames(input.Schema[o.LabelColumnName]);
         checkLabels?.Invoke(labelNames);
+        bool hierarchical = multiLabel is not null && MultiLabelTraining.CheckHierarchy(host, multiLabel, labelNames);
         var plm = LoadPlm(host, o);
         var s = setup(plm, labelNames);
         List<EncodedExample> train, validation = null;
@@ -40,25 +41,29 @@ internal static class TrainerCore
         using (var ch = host.Start("Reading data"))
         {
             ch.Info(s.Description);
-            train = ReadLabelled(host, ch, input, o, "training").Select(r => s.Encoder.Encode(r)).ToList();
+            train = ReadLabelled(host, ch, input, o, "training", multiLabel is not null).Select(r => s.Encoder.Encode(r)).ToList();
             truncation = ReportTruncation(ch, train, o, "training");
             AddRows(ch, train, additional, s.Encoder);
             if (o.ValidationSet is not null)
             {
-                CheckValidationSchema(host, o.ValidationSet, o, labelNames.Length);
-                validation = ReadLabelled(host, ch, o.ValidationSet, o, "validation").Select(r => s.Encoder.Encode(r)).ToList();
+                CheckValidationSchema(host, o.ValidationSet, o, labelNames.Length, multiLabel is not null);
+                validation = ReadLabelled(host, ch, o.ValidationSet, o, "validation", multiLabel is not null).Select(r => s.Encoder.Encode(r)).ToList();
             }
         }
-        var report = Train(host, s.Net, train, validation, Settings(o, s.HeadLearningRate, plm.Tokenizer.PadId, s.CheckpointFiles, additional), o.NumberOfThreads, name);
+        var settings = Settings(o, s.HeadLearningRate, plm.Tokenizer.PadId, s.CheckpointFiles, additional, multiLabel is null ? LabelObjective.SingleLabel : LabelObjective.MultiLabel);
+        var report = Train(host, s.Net, train, validation, settings, o.NumberOfThreads, name);
         report = report with { TruncatedTrainingTexts = truncation.Count, MeanDroppedShare = truncation.MeanDroppedShare };
-        return new FittedNet(s.Net, plm.Tokenizer, ScoringSettings(o, labelNames), report, validation);
+        var scoring = ScoringSettings(o, labelNames);
+        if (multiLabel is not null) scoring = MultiLabelTraining.ScoringSettings(host, scoring, multiLabel, hierarchical, s.Net, validation, HostDevice.Pick(host), plm.Tokenizer.PadId);
+        return new FittedNet(s.Net, plm.Tokenizer, scoring, report, validation);
     }
 
-    /// <summary>A trainer's output schema: the input's columns (checked for the label and text columns) plus PredictedLabel and Score.</summary>
-    public static SchemaShape OutputSchema(IHost host, SchemaShape inputSchema, ErnieTrainerOptionsBase o)
+    /// <summary>A trainer's output schema: the input's columns (checked for the label and text columns) plus PredictedLabel(s) and Score.</summary>
+    public static SchemaShape OutputSchema(IHost host, SchemaShape inputSchema, ErnieTrainerOptionsBase o, MultiLabelOptions multiLabel = null)
     {
-        var label = InputColumns.CheckTrainingSchema(host, inputSchema, o);
-        return ScoreSchema.OutputShape(inputSchema, label, o.PredictedLabelColumnName, o.ScoreColumnName);
+        var label = InputColumns.CheckTrainingSchema(host, inputSchema, o, multiLabel is not null);
+        return multiLabel is null ? ScoreSchema.OutputShape(inputSchema, label, o.PredictedLabelColumnName, o.ScoreColumnName)
+            : ScoreSchema.MultiLabelOutputShape(inputSchema, multiLabel.PredictedLabelsColumnName, o.ScoreColumnName);
     }
 
     /// <summary>The column names and sizes a model trained with <paramref name="o"/> scores with.</summary>
@@ -98,9 +103,15 @@ internal static class TrainerCore
         return loaded;
     }
 
-    /// <summary>Reads labelled rows, skipping (and reporting) rows with a missing label.</summary>
-    public static List<TextRow> ReadLabelled(IHost host, IChannel ch, IDataView data, ErnieTrainerOptionsBase o, string role)
+    /// <summary>Reads labelled rows, skipping (and reporting) rows with a missing label; multi-label rows keep their label sets (an empty set is a label).</summary>
+    public static List<TextRow> ReadLabelled(IHost host, IChannel ch, IDataView data, ErnieTrainerOptionsBase o, string role, bool multiLabel = false)
     {
+        if (multiLabel)
+        {
+            var sets = InputColumns.ReadLabelSets(data, o.TextColumnName, o.TextPairColumnName, o.LabelColumnName, out int missingKeys, host.CheckAlive);
+            if (missingKeys > 0) ch.Warning($"{missingKeys} labels of the {role} rows are outside the label key's values and are ignored; map every split with the key map fitted on all labels.");
+            return sets;
+        }
         var rows = InputColumns.Read(data, o.TextColumnName, o.TextPairColumnName, o.LabelColumnName, host.CheckAlive);
         int missing = rows.Count(r => r.Label < 0);
         if (missing > 0) ch.Warning($"{missing} {role} rows have a missing label (a value outside the key's label set) and are skipped.");
@@ -137,17 +148,18 @@ internal static class TrainerCore
     }
 
     /// <summary>Checks that validation data uses the same label set as training.</summary>
-    public static void CheckValidationSchema(IHost host, IDataView validation, ErnieTrainerOptionsBase o, int classCount)
+    public static void CheckValidationSchema(IHost host, IDataView validation, ErnieTrainerOptionsBase o, int classCount, bool multiLabel = false)
     {
-        InputColumns.CheckTrainingSchema(host, SchemaShape.Create(validation.Schema), o);
-        var count = validation.Schema[o.LabelColumnName].Type.GetKeyCount();
+        InputColumns.CheckTrainingSchema(host, SchemaShape.Create(validation.Schema), o, multiLabel);
+        var count = InputColumns.KeyCount(validation.Schema[o.LabelColumnName].Type);
         if ((int)count != classCount)
             throw host.Except($"The validation set's label key has {count} values but the training set's has {classCount}; map both with the same MapValueToKey transformer (fit it once, apply it to both).");
     }
 
     public static TrainingSettings Settings(ErnieTrainerOptionsBase o, double headLearningRate, int padId, IReadOnlyDictionary<string, string> checkpointFiles = null,
-        AdditionalTrainingRows additional = null) => new()
+        AdditionalTrainingRows additional = null, LabelObjective objective = null) => new()
     {
+        Objective = objective ?? LabelObjective.SingleLabel,
         DistillationTemperature = additional?.Temperature ?? 1.0,
         CheckpointDirectory = o.CheckpointDirectory, SaveSteps = o.CheckpointDirectory is null ? 0 : o.SaveSteps > 0 ? o.SaveSteps : int.MaxValue,
         SaveTotalLimit = o.SaveTotalLimit, ResumeFromCheckpoint = o.ResumeFromCheckpoint, CheckpointFiles = checkpointFiles, Progress = o.Progress, Cancellation = o.CancellationToken,
@@ -174,7 +186,7 @@ internal static class TrainerCore
             return new TrainingReport(0, 0, double.NaN, 0, 0, Array.Empty<EvaluationPoint>());
         }
         var report = ClassifierTrainingLoop.Run(net, train, validation, settings, device, m => ch.Info(m), status => pch.SetHeader(
-            new ProgressHeader(new[] { "Loss", "Validation accuracy" }, new[] { "Step" }), e =>
+            new ProgressHeader(new[] { "Loss", "Validation " + (settings.Objective ?? LabelObjective.SingleLabel).ScoreName }, new[] { "Step" }), e =>
             {
                 var now = status();
                 e.SetProgress(0, now.Step, now.TotalSteps);
@@ -182,7 +194,7 @@ internal static class TrainerCore
                 if (now.ValidationAccuracy is { } accuracy) e.SetMetric(1, accuracy);
             }), host.CheckAlive);
         ch.Info($"{name}: {report.Steps} steps in {report.TrainSeconds:F1} s ({report.SamplesPerSecond:F1} samples/s); kept step {report.BestStep}" +
-                (double.IsNaN(report.BestValidationAccuracy) ? "" : $" (validation accuracy {report.BestValidationAccuracy:P2})"));
+                (double.IsNaN(report.BestValidationAccuracy) ? "" : $" (validation {(settings.Objective ?? LabelObjective.SingleLabel).ScoreName} {report.BestValidationAccuracy:P2})"));
         return report;
     }
 }

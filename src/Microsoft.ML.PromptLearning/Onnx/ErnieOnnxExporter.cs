@@ -11,7 +11,8 @@ namespace Microsoft.ML.PromptLearning.Onnx;
 /// Builds the ONNX model of a fitted classifier from its weights (TorchSharp has no exporter and cannot trace C#
 /// modules): shared ERNIE encoder (<see cref="ErnieOnnxGraph"/>) + the network's head (<see cref="OnnxClassifierHead"/>, given by
 /// the fitted transformer that owns the network)
-/// + softmax → output <c>probabilities</c> float32 <c>[batch, classes]</c>; inputs int64 <c>[batch, sequence]</c>.
+/// + softmax (a sigmoid per label for multi-label models) → output <c>probabilities</c> float32 <c>[batch, classes]</c>; inputs int64
+/// <c>[batch, sequence]</c>. Multi-label models also carry their task, thresholds and label tree in the metadata.
 /// </summary>
 internal static class ErnieOnnxExporter
 {
@@ -33,7 +34,8 @@ internal static class ErnieOnnxExporter
         var rows = g.Encoder(g.Embeddings(head.WordEmbeddings(g)), hidden => head.OutputRows(g, hidden));           // [B, Q, H]
         var logits = head.Logits(g, rows);                                                                            // [B, C]
         if (g.ComputeType != OnnxType.Float) logits = builder.Node("Cast", [logits], "logits_float", ("to", (long)OnnxType.Float));
-        builder.Node("Softmax", [logits], ProbabilitiesName, ("axis", -1L));
+        if (settings.MultiLabel) builder.Node("Sigmoid", [logits], ProbabilitiesName);
+        else builder.Node("Softmax", [logits], ProbabilitiesName, ("axis", -1L));
         builder.Output(ProbabilitiesName, OnnxType.Float, ErnieOnnxGraph.BatchDim, net.ClassCount);
 
         builder.Metadata(OnnxModelMetadata.FormatVersionKey, OnnxModelMetadata.CurrentFormatVersion);
@@ -52,6 +54,7 @@ internal static class ErnieOnnxExporter
         builder.Metadata(OnnxModelMetadata.ScoreColumnKey, settings.ScoreColumn);
         builder.Metadata(OnnxModelMetadata.PredictedLabelColumnKey, settings.PredictedLabelColumn);
         head.AddMetadata(builder);
+        if (settings.MultiLabel) OnnxModelMetadata.AddMultiLabel(builder, settings);
 
         var c = net.Plm.Config;
         return builder.Build("Microsoft.ML.PromptLearning", typeof(ErnieOnnxExporter).Assembly.GetName().Version?.ToString(),

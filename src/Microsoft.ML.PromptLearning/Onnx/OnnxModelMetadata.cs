@@ -30,6 +30,9 @@ internal sealed class OnnxModelMetadata
     public const string TextPairColumnKey = "text_pair_column";
     public const string ScoreColumnKey = "score_column";
     public const string PredictedLabelColumnKey = "predicted_label_column";
+    public const string TaskKey = "task";
+    public const string ThresholdsKey = "thresholds";
+    public const string LabelParentsKey = "label_parents";
     public const string CurrentFormatVersion = "1";
 
     public string ModelKind { get; init; }
@@ -49,6 +52,10 @@ internal sealed class OnnxModelMetadata
     public string TextPairColumn { get; init; }
     public string ScoreColumn { get; init; }
     public string PredictedLabelColumn { get; init; }
+    /// <summary>Multi-label models: one threshold per label (a label is predicted above it); null for multi-class models.</summary>
+    public float[] Thresholds { get; init; }
+    /// <summary>Multi-label models over an <c>A##B</c> label tree: the class index of each label's parent (-1 for a top-level label); null otherwise.</summary>
+    public int[] LabelParents { get; init; }
     /// <summary>Every entry, including ones this class does not interpret.</summary>
     public IReadOnlyDictionary<string, string> All { get; init; }
 
@@ -63,6 +70,21 @@ internal sealed class OnnxModelMetadata
         throw new InvalidDataException($"{source}: the '{PrecisionKey}' metadata is '{text}'; expected one of {string.Join(", ", Enum.GetValues<OnnxPrecision>().Select(PrecisionName))}.");
     }
 
+    /// <summary>
+    /// Writes a multi-label model's <c>task</c> (<c>multi-label</c> or <c>hierarchical</c>), <c>thresholds</c> (JSON array, one per
+    /// label) and, for a label tree, <c>label_parents</c> (JSON array: each label's parent index, -1 at the top).
+    /// </summary>
+    public static void AddMultiLabel(OnnxGraphBuilder builder, ScoringSettings settings)
+    {
+        builder.Metadata(TaskKey, settings.Hierarchical ? "hierarchical" : "multi-label");
+        builder.Metadata(ThresholdsKey, JsonSerializer.Serialize(settings.Thresholds));
+        if (settings.Hierarchical)
+        {
+            var tree = MultiLabel.LabelHierarchy.Create(settings.LabelNames);
+            builder.Metadata(LabelParentsKey, JsonSerializer.Serialize(Enumerable.Range(0, settings.LabelNames.Length).Select(tree.ParentOf).ToArray()));
+        }
+    }
+
     /// <summary>SHA-256 of the UTF-8 vocabulary text, lowercase hex.</summary>
     public static string Sha256(string vocabText) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(vocabText)));
 
@@ -75,6 +97,16 @@ internal sealed class OnnxModelMetadata
         _ => throw new InvalidDataException($"The model's input encoding '{InputEncoding}' is not one this version of Microsoft.ML.PromptLearning knows; " +
                                             "update the package (or the file is damaged: export the model again)."),
     };
+
+    private static T[] ReadArray<T>(IReadOnlyDictionary<string, string> map, string key, int length, string source)
+    {
+        if (!map.TryGetValue(key, out var text) || string.IsNullOrEmpty(text)) return null;
+        T[] values;
+        try { values = JsonSerializer.Deserialize<T[]>(text); }
+        catch (JsonException e) { throw new InvalidDataException($"{source}: the '{key}' metadata is not a JSON array of numbers: {e.Message}", e); }
+        if (values is null || values.Length != length) throw new InvalidDataException($"{source}: the '{key}' metadata must hold one value per label ({length}).");
+        return values;
+    }
 
     /// <summary>Reads the metadata of a model exported by this package; explains what is missing otherwise.</summary>
     public static OnnxModelMetadata Read(IReadOnlyDictionary<string, string> map, string source)
@@ -117,6 +149,8 @@ internal sealed class OnnxModelMetadata
             TextPairColumn = string.IsNullOrEmpty(map.GetValueOrDefault(TextPairColumnKey)) ? null : map[TextPairColumnKey],
             ScoreColumn = map.GetValueOrDefault(ScoreColumnKey) ?? "Score",
             PredictedLabelColumn = map.GetValueOrDefault(PredictedLabelColumnKey) ?? "PredictedLabel",
+            Thresholds = ReadArray<float>(map, ThresholdsKey, labels.Length, source),
+            LabelParents = ReadArray<int>(map, LabelParentsKey, labels.Length, source),
             All = map,
         };
     }

@@ -44,6 +44,7 @@ public sealed class OnnxPredictor : IDisposable
 {
     private readonly InferenceSession session;
     private readonly OnnxModelMetadata metadata;
+    private MultiLabel.LabelHierarchy tree;
     private readonly InputEncoder encoder;
     private readonly string[] inputNames;
     private readonly int batchSize;
@@ -113,6 +114,30 @@ public sealed class OnnxPredictor : IDisposable
 
     /// <summary>The most probable class name of one text.</summary>
     public string PredictLabel(string text, string textPair = null) => metadata.Labels[Probabilities.ArgMax(PredictProbabilities(text, textPair))];
+
+    /// <summary>Whether the model predicts label sets (exported from a multi-label or hierarchical model).</summary>
+    public bool IsMultiLabel => metadata.Thresholds is not null;
+
+    /// <summary>The per-label thresholds of a multi-label model (null for a multi-class model).</summary>
+    public IReadOnlyList<float> Thresholds => metadata.Thresholds;
+
+    /// <summary>
+    /// The predicted label indices of a multi-label model: the labels above their thresholds, completed with their
+    /// ancestors when the labels form a tree (a predicted child implies its parent), in class order.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model is a multi-class model (use <see cref="PredictLabel"/>).</exception>
+    public int[] PredictLabelSet(IReadOnlyList<float> probabilities)
+    {
+        if (!IsMultiLabel) throw new InvalidOperationException("This is a multi-class model: it predicts one label per text (PredictLabel), not label sets.");
+        var labels = MultiLabel.LabelThresholds.Apply(probabilities, metadata.Thresholds);
+        if (metadata.LabelParents is null) return labels;
+        tree ??= MultiLabel.LabelHierarchy.Create(metadata.Labels);
+        return tree.Complete(labels);
+    }
+
+    /// <summary>The predicted label names of each text for a multi-label model (see <see cref="PredictLabelSet"/>).</summary>
+    public string[][] PredictLabelSets(IReadOnlyList<string> texts, IReadOnlyList<string> textPairs = null) =>
+        PredictProbabilities(texts, textPairs).Select(p => PredictLabelSet(p).Select(c => metadata.Labels[c]).ToArray()).ToArray();
 
     /// <summary>Scores encoded examples in batches of <see cref="OnnxPredictorOptions.BatchSize"/> (length-bucketed).</summary>
     internal float[][] Run(IReadOnlyList<EncodedExample> examples) => LengthBuckets.ScoreInBatches(examples, batchSize, RunBatch);

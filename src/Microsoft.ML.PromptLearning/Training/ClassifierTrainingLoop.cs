@@ -43,6 +43,8 @@ internal sealed class TrainingSettings
     public IReadOnlyDictionary<string, string> CheckpointFiles { get; init; }
     public Action<TrainingProgress> Progress { get; init; }
     public CancellationToken Cancellation { get; init; }
+    /// <summary>Loss, probabilities and validation score: single-label (default) or multi-label.</summary>
+    public LabelObjective Objective { get; init; } = LabelObjective.SingleLabel;
 }
 
 /// <summary>One evaluation during training.</summary>
@@ -51,7 +53,7 @@ public sealed record EvaluationPoint(long Step, double Loss, double ValidationAc
 /// <summary>What happened during training.</summary>
 /// <param name="Steps">Optimizer steps run.</param>
 /// <param name="BestStep">Step whose weights were kept (the last step without a validation set).</param>
-/// <param name="BestValidationAccuracy">Validation accuracy at <paramref name="BestStep"/> (NaN without a validation set).</param>
+/// <param name="BestValidationAccuracy">Validation accuracy at <paramref name="BestStep"/> (macro-F1 at the default threshold for multi-label models; NaN without a validation set).</param>
 /// <param name="TrainSeconds">Wall time of the loop.</param>
 /// <param name="SamplesPerSecond">Training examples processed per second (forward + backward).</param>
 /// <param name="History">Every evaluation.</param>
@@ -81,6 +83,8 @@ internal static class ClassifierTrainingLoop
         TrainingSettings s, Device device, Action<string> log, Action<Func<TrainingStatus>> watch, Action checkAlive)
     {
         if (train.Count == 0) throw new InvalidOperationException("The training data has no labelled rows.");
+        var objective = s.Objective ?? LabelObjective.SingleLabel;
+        objective.Check(s);
         bool freezePlm = s.FreezePlm || s.FreezeDropout;
         foreach (var (_, p) in net.PlmParameters()) p.requires_grad = !freezePlm;
         var sets = new List<ParameterSet> { new(net.HeadParameters().ToList(), s.HeadLearningRate, s.WeightDecay) };
@@ -123,9 +127,7 @@ internal static class ClassifierTrainingLoop
             using (var scope = NewDisposeScope())
             {
                 var batch = ClassifierBatch.Collate(indices.Select(i => train[i]).ToList(), device, s.PadId);
-                // Batches with teacher soft labels learn the teacher's distribution; labelled rows in them get plain cross-entropy.
-                Tensor Loss(ClassifierOutput o) => batch.SoftTargets is null ? net.Loss(o, batch.Labels)
-                    : AuxiliaryLosses.Distillation(o.Logits, batch.SoftTargets, batch.SoftRows, s.DistillationTemperature);
+                Tensor Loss(ClassifierOutput o) => objective.Loss(net, o, batch, s);
                 var output = net.Forward(batch);
                 var loss = Loss(output);
                 if (s.UseRDrop)
@@ -159,7 +161,7 @@ internal static class ClassifierTrainingLoop
             }
             if (validate && (state.Step % evalEvery == 0 || state.Step == totalSteps))
             {
-                double accuracy = Accuracy(net, validation, s.EvalBatchSize, device, s.PadId);
+                double accuracy = objective.ValidationScore(TorchScoring.PredictProbabilities(net, validation, s.EvalBatchSize, device, s.PadId, objective.Activation), validation);
                 state.History.Add(new EvaluationPoint(state.Step, state.LastLoss, accuracy));
                 if (accuracy > state.BestAccuracy)
                 {
@@ -167,7 +169,7 @@ internal static class ClassifierTrainingLoop
                     best = Snapshot(net, best);
                 }
                 else state.EvalsWithoutImprovement++;
-                log?.Invoke($"eval step {state.Step}: validation accuracy {accuracy:P2} (best {state.BestAccuracy:P2} at step {state.BestStep})");
+                log?.Invoke($"eval step {state.Step}: validation {objective.ScoreName} {accuracy:P2} (best {state.BestAccuracy:P2} at step {state.BestStep})");
                 s.Progress?.Invoke(new TrainingProgress(TrainingEventKind.Evaluation, state.Step, totalSteps, state.Epoch, state.LastLoss, lr, samplesPerSecond)
                     { ValidationAccuracy = accuracy, BestValidationAccuracy = state.BestAccuracy, BestStep = state.BestStep });
                 if (s.EarlyStoppingPatience > 0 && state.EvalsWithoutImprovement >= s.EarlyStoppingPatience)
@@ -216,15 +218,6 @@ internal static class ClassifierTrainingLoop
         if (!File.Exists(Path.Combine(s.ResumeFromCheckpoint, StateFile)))
             throw new InvalidDataException($"'{s.ResumeFromCheckpoint}' is not a complete checkpoint (no {StateFile}); it may have been interrupted while being written. Resume from an earlier checkpoint-N folder.");
         return s.ResumeFromCheckpoint;
-    }
-
-    private static double Accuracy(ClassifierNet net, IReadOnlyList<EncodedExample> examples, int batchSize, Device device, int padId)
-    {
-        var probs = TorchScoring.PredictProbabilities(net, examples, batchSize, device, padId);
-        int correct = 0;
-        for (int i = 0; i < examples.Count; i++)
-            if (Probabilities.ArgMax(probs[i]) == examples[i].Label) correct++;
-        return (double)correct / examples.Count;
     }
 
     private static Dictionary<string, Tensor> Snapshot(ClassifierNet net, Dictionary<string, Tensor> previous)

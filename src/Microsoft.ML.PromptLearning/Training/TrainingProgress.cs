@@ -23,7 +23,7 @@ public enum TrainingEventKind
 /// <param name="SamplesPerSecond">Training examples per second in this run.</param>
 public sealed record TrainingProgress(TrainingEventKind Kind, long Step, long TotalSteps, int Epoch, double Loss, double LearningRate, double SamplesPerSecond)
 {
-    /// <summary>Validation accuracy (evaluation events), otherwise NaN.</summary>
+    /// <summary>Validation accuracy (evaluation events; macro-F1 at the default threshold for multi-label models), otherwise NaN.</summary>
     public double ValidationAccuracy { get; init; } = double.NaN;
 
     /// <summary>Best validation accuracy so far (evaluation events), otherwise NaN.</summary>

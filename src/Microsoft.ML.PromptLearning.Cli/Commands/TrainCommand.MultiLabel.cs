@@ -1,0 +1,105 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Microsoft.ML.PromptLearning.Cli.Workflow;
+using Microsoft.ML.PromptLearning.Data;
+using Microsoft.ML.PromptLearning.Prompting;
+using Microsoft.ML.PromptLearning.Training;
+
+namespace Microsoft.ML.PromptLearning.Cli.Commands;
+
+internal sealed partial class TrainCommand
+{
+    /// <summary>
+    /// <c>--task multi-label|hierarchical</c>: PaddleNLP's multi-label and hierarchical few-shot apps. One prompt model with the
+    /// soft verbalizer, trained with BCEWithLogits; eval/test report micro/macro F1, per-label and per-level figures.
+    /// </summary>
+    private int ExecuteMultiLabel(ParseResult parsed, FewShotDataFolder folder, string taskName, string output, bool train, bool eval, bool predict, bool export)
+    {
+        if (parsed.GetValue(recipe) != "prompt")
+            throw new UsageException($"--recipe {parsed.GetValue(recipe)} is for --task multi-class; --task {taskName} trains one prompt model (--recipe prompt).");
+        if (parsed.GetValue(verbalizer) != "soft")
+            throw new UsageException($"--task {taskName} scores every label on its own with the soft verbalizer; drop --verbalizer {parsed.GetValue(verbalizer)}.");
+        bool hierarchical = taskName == TaskOption.Hierarchical;
+        if (hierarchical) folder.Hierarchy();   // a label.txt without a path's parent fails here, with file:line
+        List<MultiLabeledText> Read(string name) => hierarchical ? folder.ReadHierarchical(name) : folder.ReadMultiLabeled(name);
+        var trainRows = train ? Read(parsed.GetValue(trainFile)) : null;
+        var devName = parsed.GetValue(devFile);
+        var devRows = (train || eval) && folder.Has(devName) ? Read(devName) : null;
+        if (eval && devRows is null) throw new UsageException($"--do-eval: '{folder.Path}' has no {devName}.");
+        if (parsed.GetValue(tuneThresholds) && train && devRows is null) throw new UsageException($"--tune-thresholds: '{folder.Path}' has no {devName} to tune on.");
+        var testName = parsed.GetValue(testFile);
+        var testRows = predict ? Read(testName) : null;
+
+        var ml = CreateContext(parsed);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(externalCancellation);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { if (!cts.IsCancellationRequested) { c.Cancel = true; cts.Cancel(); } });
+        var trained = TrainOrLoad(ml, output, train, cts, () => TrainMultiLabel(parsed, ml, folder, hierarchical, trainRows, devRows, output, cts.Token));
+        if (trained is null) return PretrainCommand.Interrupted;
+        using (trained)
+        {
+            TaskOption.Check(trained, taskName);
+            if (eval) RunSteps.EvaluateMultiLabel(trained, devName, devRows, "eval", output, stdout);
+            if (predict)
+            {
+                var test = RunSteps.EvaluateMultiLabel(trained, testName, testRows, "test", output, stdout);
+                var predictions = Path.Combine(output, RunFiles.TestPredictions);
+                AtomicFile.WriteAllText(predictions, string.Concat(MultiLabelSplitEvaluation.PredictionLines(test.Rows.Select(r => r.Text).ToList(), test.Predicted, trained.Labels).Select(l => l + "\n")));
+                stdout.WriteLine($"wrote {predictions}");
+            }
+            if (export) RunSteps.Export(trained, Path.Combine(output, RunFiles.ExportFolder), RunSteps.ParsePrecision(parsed.GetValue(exportPrecision)), stdout);
+        }
+        return CliApp.Success;
+    }
+
+    private TrainedModel TrainMultiLabel(ParseResult parsed, MLContext ml, FewShotDataFolder folder, bool hierarchical, List<MultiLabeledText> trainRows,
+        List<MultiLabeledText> devRows, string output, CancellationToken cancellation)
+    {
+        Directory.CreateDirectory(output);
+        var resumeFrom = ResolveResume(parsed, output);
+        var log = new TrainingLog(Path.Combine(output, RunFiles.TrainingLog));
+        log.Truncate(resumeFrom is null ? 0 : CheckpointFolders.StepOf(resumeFrom));
+        var keyMap = folder.CreateLabelSetKeyMap(ml);
+        var options = FillPromptOptions(new PromptErnieTrainer.Options(), parsed, ml, folder, keyMap, devRows: null, cancellation);
+        if (hierarchical) options.LabelWords = folder.NodeLabelWords().ToDictionary(kv => kv.Key, kv => kv.Value);
+        options.ValidationSet = devRows is null ? null : keyMap.Transform(ml.Data.LoadFromEnumerable(devRows));
+        options.CheckpointDirectory = output;
+        options.SaveSteps = parsed.GetValue(saveSteps);
+        options.SaveTotalLimit = parsed.GetValue(saveTotalLimit);
+        options.ResumeFromCheckpoint = resumeFrom;
+        var multiLabel = new MultiLabelOptions { TuneThresholds = parsed.GetValue(tuneThresholds), Hierarchical = hierarchical };
+        var trainData = ml.Data.LoadFromEnumerable(trainRows);
+        stdout.WriteLine($"training on {trainRows.Count} texts ({folder.Labels.Count} labels, {trainRows.Sum(r => r.Labels.Length) / (double)trainRows.Count:F2} per text)" +
+                         $"{(devRows is null ? "" : $", validating on {devRows.Count}")}; model {options.ModelPath ?? "bundled ChineseMini"}{(resumeFrom is null ? "" : $"; resuming from {resumeFrom}")}");
+        var transformer = new TrainingDisplay(stdout, "macro-F1").Run(progress =>
+        {
+            options.Progress = p => { log.Add(p); progress(p); };
+            return ml.MultiLabelClassification().Trainers.PromptErnie(options, multiLabel).Fit(keyMap.Transform(trainData));
+        });
+        var chain = keyMap.Append(transformer);
+        var zip = Path.Combine(output, RunFiles.ModelZip);
+        AtomicFile.Write(zip, s => ml.Model.Save(chain, trainData.Schema, s));
+        var report = transformer.TrainingReport;
+        RunFiles.WriteJson(Path.Combine(output, RunFiles.TrainResults), new Dictionary<string, object>
+        {
+            ["task"] = hierarchical ? TaskOption.Hierarchical : TaskOption.MultiLabel,
+            ["global_step"] = report.Steps,
+            ["epoch"] = Math.Round(report.Steps * (double)options.BatchSize / trainRows.Count, 2),
+            ["train_samples"] = trainRows.Count,
+            ["train_runtime"] = Math.Round(report.TrainSeconds, 3),
+            ["train_samples_per_second"] = Math.Round(report.SamplesPerSecond, 2),
+            ["best_step"] = report.BestStep,
+            ["best_eval_macro_f1"] = report.BestValidationAccuracy,
+            ["thresholds"] = transformer.LabelNames.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => transformer.Settings.Thresholds[x.i]),
+            ["truncated_train_texts"] = report.TruncatedTrainingTexts,
+            ["template"] = transformer.Template.ToString(),
+            ["verbalizer"] = Verbalizer.KindName(transformer.Verbalizer),
+            ["model_name_or_path"] = options.ModelPath ?? BundledModel.Resolve(null),
+        });
+        var (loss, score) = log.Read();
+        Plots.TrainingCurves(Path.Combine(output, RunFiles.TrainingCurves), loss, score, "macro-F1");
+        stdout.WriteLine($"trained {report.Steps} steps in {report.TrainSeconds:F1} s ({report.SamplesPerSecond:F1} samples/s), kept step {report.BestStep}" +
+                         (double.IsNaN(report.BestValidationAccuracy) ? "" : $" (dev macro-F1 {report.BestValidationAccuracy:P2})") +
+                         $"; wrote {zip}, {RunFiles.TrainResults}, {RunFiles.TrainingCurves}");
+        return TrainedModel.Wrap(zip, chain);
+    }
+}
