@@ -73,6 +73,23 @@ public class MultiLabelTrainerTests
         }
     }
 
+    [Fact]
+    public void OnnxRuntimeScoringGivesTorchSharpsLabelSets()
+    {
+        var ml = new MLContext(seed: 1);
+        var (train, _, _) = Load(ml, 24, seed: 3);
+        var model = ml.MultiLabelClassification().Trainers.PromptErnie(PromptOptions(12)).Fit(train);
+        var torch = ml.Data.CreateEnumerable<Scored>(model.Transform(train), reuseRowObject: false).ToList();
+        model.ScoringEngine = ScoringEngine.OnnxRuntime;
+        var onnx = ml.Data.CreateEnumerable<Scored>(model.Transform(train), reuseRowObject: false).ToList();
+        Assert.Equal(torch.Count, onnx.Count);
+        for (int i = 0; i < torch.Count; i++)
+        {
+            for (int c = 0; c < 3; c++) Assert.Equal(torch[i].Score[c], onnx[i].Score[c], 1e-5);   // sigmoids, not a softmax
+            Assert.Equal(torch[i].PredictedLabels, onnx[i].PredictedLabels);
+        }
+    }
+
     private static string SaveScorerOnly(MLContext ml, ITransformer model)
     {
         var path = Path.Combine(TestPaths.NewTempDir(), "scorer.zip");
