@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
 using Microsoft.ML.PromptLearning.Cli.Workflow;
 using Microsoft.ML.PromptLearning.Data;
 using Microsoft.ML.PromptLearning.Prompting;
@@ -30,25 +29,14 @@ internal sealed partial class TrainCommand
         var testName = parsed.GetValue(testFile);
         var testRows = predict ? Read(testName) : null;
 
-        var ml = CreateContext(parsed);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(externalCancellation);
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { if (!cts.IsCancellationRequested) { c.Cancel = true; cts.Cancel(); } });
-        var trained = TrainOrLoad(ml, output, train, cts, () => TrainMultiLabel(parsed, ml, folder, hierarchical, trainRows, devRows, output, cts.Token));
-        if (trained is null) return PretrainCommand.Interrupted;
-        using (trained)
-        {
-            TaskOption.Check(trained, taskName);
-            if (eval) RunSteps.EvaluateMultiLabel(trained, devName, devRows, "eval", output, stdout);
-            if (predict)
+        return Run(parsed, output, taskName, train, eval, predict, export,
+            (ml, cancellation) => TrainMultiLabel(parsed, ml, folder, hierarchical, trainRows, devRows, output, cancellation),
+            trained => RunSteps.EvaluateMultiLabel(trained, devName, devRows, "eval", output, stdout),
+            (trained, predictions) =>
             {
                 var test = RunSteps.EvaluateMultiLabel(trained, testName, testRows, "test", output, stdout);
-                var predictions = Path.Combine(output, RunFiles.TestPredictions);
                 AtomicFile.WriteAllText(predictions, string.Concat(MultiLabelSplitEvaluation.PredictionLines(test.Rows.Select(r => r.Text).ToList(), test.Predicted, trained.Labels).Select(l => l + "\n")));
-                stdout.WriteLine($"wrote {predictions}");
-            }
-            if (export) RunSteps.Export(trained, Path.Combine(output, RunFiles.ExportFolder), RunSteps.ParsePrecision(parsed.GetValue(exportPrecision)), stdout);
-        }
-        return CliApp.Success;
+            });
     }
 
     private TrainedModel TrainMultiLabel(ParseResult parsed, MLContext ml, FewShotDataFolder folder, bool hierarchical, List<MultiLabeledText> trainRows,

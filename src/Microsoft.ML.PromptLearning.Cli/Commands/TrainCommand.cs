@@ -126,21 +126,37 @@ internal sealed partial class TrainCommand : System.CommandLine.Command
         var testRows = predict ? folder.ReadLabeled(testName) : null;
         var unlabeledTexts = train ? ReadUnlabeled(parsed, folder, testName, devName) : null;
 
+        return Run(parsed, output, taskName, train, eval, predict, export,
+            (ml, cancellation) => parsed.GetValue(recipe) == "prompt" ? Train(parsed, ml, folder, trainRows, devRows, output, cancellation)
+                : TrainWithTeachers(parsed, ml, folder, trainRows, devRows, unlabeledTexts, output, cancellation),
+            trained => RunSteps.Evaluate(trained, devName, devRows, "eval", output, stdout),
+            (trained, predictions) =>
+            {
+                var test = RunSteps.Evaluate(trained, testName, testRows, "test", output, stdout);
+                RunSteps.WritePredictions(predictions, test.Rows.Select(r => r.Text).ToList(), test.Predicted, test.Labels);
+            });
+    }
+
+    /// <summary>
+    /// A run once its data is read: trains (or loads the output folder's model), checks the model's task, then evaluates on dev,
+    /// predicts test into test_predictions.txt and exports to ONNX, as asked.
+    /// </summary>
+    private int Run(ParseResult parsed, string output, string taskName, bool train, bool eval, bool predict, bool export,
+        Func<MLContext, CancellationToken, TrainedModel> trainModel, Action<TrainedModel> evaluate, Action<TrainedModel, string> writePredictions)
+    {
         var ml = CreateContext(parsed);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(externalCancellation);
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { if (!cts.IsCancellationRequested) { c.Cancel = true; cts.Cancel(); } });
-        var trained = TrainOrLoad(ml, output, train, cts, () => parsed.GetValue(recipe) == "prompt" ? Train(parsed, ml, folder, trainRows, devRows, output, cts.Token)
-            : TrainWithTeachers(parsed, ml, folder, trainRows, devRows, unlabeledTexts, output, cts.Token));
+        var trained = TrainOrLoad(ml, output, train, cts, () => trainModel(ml, cts.Token));
         if (trained is null) return PretrainCommand.Interrupted;
         using (trained)
         {
             TaskOption.Check(trained, taskName);
-            if (eval) RunSteps.Evaluate(trained, devName, devRows, "eval", output, stdout);
+            if (eval) evaluate(trained);
             if (predict)
             {
-                var test = RunSteps.Evaluate(trained, testName, testRows, "test", output, stdout);
                 var predictions = Path.Combine(output, RunFiles.TestPredictions);
-                RunSteps.WritePredictions(predictions, test.Rows.Select(r => r.Text).ToList(), test.Predicted, test.Labels);
+                writePredictions(trained, predictions);
                 stdout.WriteLine($"wrote {predictions}");
             }
             if (export) RunSteps.Export(trained, Path.Combine(output, RunFiles.ExportFolder), RunSteps.ParsePrecision(parsed.GetValue(exportPrecision)), stdout);
