@@ -34,7 +34,7 @@ public sealed class FuzzRunner(IMessageSink diagnostics)
         accepted = refused = 0;
         var clock = Stopwatch.StartNew();
         gen.Sample(value => { Interlocked.Increment(ref count); property(value); }, iter: cases * Scale, seed: seed);
-        var line = $"fuzz {name}: {count} cases, seed {seed}, {clock.Elapsed.TotalSeconds:F1} s ({accepted} reads succeeded, {refused} refused with a documented exception)";
+        var line = $"fuzz {name}: {count} cases, seed {seed}, {clock.Elapsed.TotalSeconds:F1} s ({accepted + refused} reads: {accepted} succeeded, {refused} refused with a documented exception)";
         output.WriteLine(line);
         diagnostics.OnMessage(new DiagnosticMessage(line));
     }
