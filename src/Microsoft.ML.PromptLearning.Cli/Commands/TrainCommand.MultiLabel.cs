@@ -1,8 +1,6 @@
 using System.CommandLine;
 using Microsoft.ML.PromptLearning.Cli.Workflow;
 using Microsoft.ML.PromptLearning.Data;
-using Microsoft.ML.PromptLearning.Prompting;
-using Microsoft.ML.PromptLearning.Training;
 
 namespace Microsoft.ML.PromptLearning.Cli.Commands;
 
@@ -42,52 +40,18 @@ internal sealed partial class TrainCommand
     private TrainedModel TrainMultiLabel(ParseResult parsed, MLContext ml, FewShotDataFolder folder, bool hierarchical, List<MultiLabeledText> trainRows,
         List<MultiLabeledText> devRows, string output, CancellationToken cancellation)
     {
-        Directory.CreateDirectory(output);
-        var resumeFrom = ResolveResume(parsed, output);
-        var log = new TrainingLog(Path.Combine(output, RunFiles.TrainingLog));
-        log.Truncate(resumeFrom is null ? 0 : CheckpointFolders.StepOf(resumeFrom));
         var keyMap = folder.CreateLabelSetKeyMap(ml);
         var options = FillPromptOptions(new PromptErnieTrainer.Options(), parsed, ml, folder, keyMap, devRows: null, cancellation);
         if (hierarchical) options.LabelWords = folder.NodeLabelWords().ToDictionary(kv => kv.Key, kv => kv.Value);
         options.ValidationSet = devRows is null ? null : keyMap.Transform(ml.Data.LoadFromEnumerable(devRows));
-        options.CheckpointDirectory = output;
-        options.SaveSteps = parsed.GetValue(saveSteps);
-        options.SaveTotalLimit = parsed.GetValue(saveTotalLimit);
-        options.ResumeFromCheckpoint = resumeFrom;
         var multiLabel = new MultiLabelOptions { TuneThresholds = parsed.GetValue(tuneThresholds), Hierarchical = hierarchical };
-        var trainData = ml.Data.LoadFromEnumerable(trainRows);
-        stdout.WriteLine($"training on {trainRows.Count} texts ({folder.Labels.Count} labels, {trainRows.Sum(r => r.Labels.Length) / (double)trainRows.Count:F2} per text)" +
-                         $"{(devRows is null ? "" : $", validating on {devRows.Count}")}; model {options.ModelPath ?? "bundled ChineseMini"}{(resumeFrom is null ? "" : $"; resuming from {resumeFrom}")}");
-        var transformer = new TrainingDisplay(stdout, "macro-F1").Run(progress =>
-        {
-            options.Progress = p => { log.Add(p); progress(p); };
-            return ml.MultiLabelClassification().Trainers.PromptErnie(options, multiLabel).Fit(keyMap.Transform(trainData));
-        });
-        var chain = keyMap.Append(transformer);
-        var zip = Path.Combine(output, RunFiles.ModelZip);
-        AtomicFile.Write(zip, s => ml.Model.Save(chain, trainData.Schema, s));
-        var report = transformer.TrainingReport;
-        RunFiles.WriteJson(Path.Combine(output, RunFiles.TrainResults), new Dictionary<string, object>
-        {
-            ["task"] = hierarchical ? TaskOption.Hierarchical : TaskOption.MultiLabel,
-            ["global_step"] = report.Steps,
-            ["epoch"] = Math.Round(report.Steps * (double)options.BatchSize / trainRows.Count, 2),
-            ["train_samples"] = trainRows.Count,
-            ["train_runtime"] = Math.Round(report.TrainSeconds, 3),
-            ["train_samples_per_second"] = Math.Round(report.SamplesPerSecond, 2),
-            ["best_step"] = report.BestStep,
-            ["best_eval_macro_f1"] = report.BestValidationAccuracy,
-            ["thresholds"] = transformer.LabelNames.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => transformer.Settings.Thresholds[x.i]),
-            ["truncated_train_texts"] = report.TruncatedTrainingTexts,
-            ["template"] = transformer.Template.ToString(),
-            ["verbalizer"] = Verbalizer.KindName(transformer.Verbalizer),
-            ["model_name_or_path"] = options.ModelPath ?? BundledModel.Resolve(null),
-        });
-        var (loss, score) = log.Read();
-        Plots.TrainingCurves(Path.Combine(output, RunFiles.TrainingCurves), loss, score, "macro-F1");
-        stdout.WriteLine($"trained {report.Steps} steps in {report.TrainSeconds:F1} s ({report.SamplesPerSecond:F1} samples/s), kept step {report.BestStep}" +
-                         (double.IsNaN(report.BestValidationAccuracy) ? "" : $" (dev macro-F1 {report.BestValidationAccuracy:P2})") +
-                         $"; wrote {zip}, {RunFiles.TrainResults}, {RunFiles.TrainingCurves}");
-        return TrainedModel.Wrap(zip, chain);
+        return TrainPromptModel(parsed, ml, output, keyMap, options, trainRows,
+            $"{trainRows.Count} texts ({folder.Labels.Count} labels, {trainRows.Sum(r => r.Labels.Length) / (double)trainRows.Count:F2} per text){Validating(devRows)}", "macro-F1",
+            train => ml.MultiLabelClassification().Trainers.PromptErnie(options, multiLabel).Fit(train),
+            transformer => new Dictionary<string, object>
+            {
+                ["task"] = hierarchical ? TaskOption.Hierarchical : TaskOption.MultiLabel,
+                ["thresholds"] = transformer.LabelNames.Select((l, i) => (l, i)).ToDictionary(x => x.l, x => transformer.Settings.Thresholds[x.i]),
+            });
     }
 }

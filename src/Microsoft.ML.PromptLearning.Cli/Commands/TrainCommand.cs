@@ -214,31 +214,45 @@ internal sealed partial class TrainCommand : System.CommandLine.Command
 
     private TrainedModel Train(ParseResult parsed, MLContext ml, FewShotDataFolder folder, List<LabeledText> trainRows, List<LabeledText> devRows, string output, CancellationToken cancellation)
     {
+        var keyMap = folder.CreateLabelKeyMap(ml);
+        var options = FillPromptOptions(new PromptErnieTrainer.Options(), parsed, ml, folder, keyMap, devRows, cancellation);
+        return TrainPromptModel(parsed, ml, output, keyMap, options, trainRows, $"{trainRows.Count} texts ({folder.Labels.Count} labels){Validating(devRows)}", "accuracy",
+            train => ml.MulticlassClassification.Trainers.PromptErnie(options).Fit(train), extraResults: null);
+    }
+
+    private static string Validating<TRow>(List<TRow> devRows) => devRows is null ? "" : $", validating on {devRows.Count}";
+
+    /// <summary>
+    /// Trains one prompt model into the output folder (resuming from --resume-from-checkpoint when given): checkpoints every
+    /// --save-steps, training_log.jsonl, model.zip (label key map + model, written atomically), train_results.json (PaddleNLP's
+    /// keys, the best validation <paramref name="score"/>, then <paramref name="extraResults"/>) and the training curves.
+    /// </summary>
+    private TrainedModel TrainPromptModel<TRow>(ParseResult parsed, MLContext ml, string output, ITransformer keyMap, PromptErnieTrainer.Options options,
+        List<TRow> trainRows, string trainingSet, string score, Func<IDataView, PromptErnieTransformer> fit,
+        Func<PromptErnieTransformer, IReadOnlyDictionary<string, object>> extraResults) where TRow : class
+    {
         Directory.CreateDirectory(output);
         var resumeFrom = ResolveResume(parsed, output);
         var log = new TrainingLog(Path.Combine(output, RunFiles.TrainingLog));
         log.Truncate(resumeFrom is null ? 0 : CheckpointFolders.StepOf(resumeFrom));
-
-        var keyMap = folder.CreateLabelKeyMap(ml);
-        var options = FillPromptOptions(new PromptErnieTrainer.Options(), parsed, ml, folder, keyMap, devRows, cancellation);
         options.CheckpointDirectory = output;
         options.SaveSteps = parsed.GetValue(saveSteps);
         options.SaveTotalLimit = parsed.GetValue(saveTotalLimit);
         options.ResumeFromCheckpoint = resumeFrom;
         var trainData = ml.Data.LoadFromEnumerable(trainRows);
-        stdout.WriteLine($"training on {trainRows.Count} texts ({folder.Labels.Count} labels){(devRows is null ? "" : $", validating on {devRows.Count}")}; " +
+        stdout.WriteLine($"training on {trainingSet}; " +
                          $"model {options.ModelPath ?? "bundled ChineseMini"}{(resumeFrom is null ? "" : $"; resuming from {resumeFrom}")}");
-        var transformer = new TrainingDisplay(stdout).Run(progress =>
+        var transformer = new TrainingDisplay(stdout, score).Run(progress =>
         {
             options.Progress = p => { log.Add(p); progress(p); };
-            return ml.MulticlassClassification.Trainers.PromptErnie(options).Fit(keyMap.Transform(trainData));
+            return fit(keyMap.Transform(trainData));
         });
         var chain = keyMap.Append(transformer);
         var zip = Path.Combine(output, RunFiles.ModelZip);
         AtomicFile.Write(zip, s => ml.Model.Save(chain, trainData.Schema, s));
 
         var report = transformer.TrainingReport;
-        RunFiles.WriteJson(Path.Combine(output, RunFiles.TrainResults), new Dictionary<string, object>
+        var results = new Dictionary<string, object>
         {
             ["global_step"] = report.Steps,
             ["epoch"] = Math.Round(report.Steps * (double)options.BatchSize / trainRows.Count, 2),
@@ -246,17 +260,19 @@ internal sealed partial class TrainCommand : System.CommandLine.Command
             ["train_runtime"] = Math.Round(report.TrainSeconds, 3),
             ["train_samples_per_second"] = Math.Round(report.SamplesPerSecond, 2),
             ["best_step"] = report.BestStep,
-            ["best_eval_accuracy"] = report.BestValidationAccuracy,
+            ["best_eval_" + score.ToLowerInvariant().Replace('-', '_')] = report.BestValidationAccuracy,
             ["truncated_train_texts"] = report.TruncatedTrainingTexts,
             ["truncated_mean_dropped_share"] = Math.Round(report.MeanDroppedShare, 4),
             ["template"] = transformer.Template.ToString(),
             ["verbalizer"] = Verbalizer.KindName(transformer.Verbalizer),
             ["model_name_or_path"] = options.ModelPath ?? BundledModel.Resolve(null),
-        });
-        var (loss, accuracy) = log.Read();
-        Plots.TrainingCurves(Path.Combine(output, RunFiles.TrainingCurves), loss, accuracy);
+        };
+        foreach (var (key, value) in extraResults?.Invoke(transformer) ?? new Dictionary<string, object>()) results[key] = value;
+        RunFiles.WriteJson(Path.Combine(output, RunFiles.TrainResults), results);
+        var (loss, validation) = log.Read();
+        Plots.TrainingCurves(Path.Combine(output, RunFiles.TrainingCurves), loss, validation, score);
         stdout.WriteLine($"trained {report.Steps} steps in {report.TrainSeconds:F1} s ({report.SamplesPerSecond:F1} samples/s), kept step {report.BestStep}" +
-                         (double.IsNaN(report.BestValidationAccuracy) ? "" : $" (dev accuracy {report.BestValidationAccuracy:P2})") +
+                         (double.IsNaN(report.BestValidationAccuracy) ? "" : $" (dev {score} {report.BestValidationAccuracy:P2})") +
                          $"; wrote {zip}, {RunFiles.TrainResults}, {RunFiles.TrainingCurves}");
         return TrainedModel.Wrap(zip, chain);
     }
