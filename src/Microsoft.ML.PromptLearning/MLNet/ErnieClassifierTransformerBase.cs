@@ -54,7 +54,7 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
     public ScoringPrecision ScoringPrecision { get; set; }
 
     /// <summary>
-    /// Share of the validation rows whose predicted class the reduced-precision scoring (<see cref="ScoringPrecision.Int8"/> or
+    /// Share of the validation rows whose predicted class (label set, for multi-label models) the reduced-precision scoring (<see cref="ScoringPrecision.Int8"/> or
     /// <see cref="ScoringPrecision.BFloat16"/>) keeps against float32 TorchSharp, measured when the model was trained with
     /// that precision and a validation set; NaN otherwise.
     /// </summary>
@@ -83,7 +83,10 @@ public abstract class ErnieClassifierTransformerBase : ClassifierTransformerBase
         if (ScoringPrecision == ScoringPrecision.Float32 || validation is not { Count: > 0 }) return;
         var exact = TorchScoring.PredictProbabilities(Net, validation, Settings.EvalBatchSize, Device, Tokenizer.PadId, Settings.Activation);
         var reduced = Score(validation, ScoringEngine, ScoringPrecision);
-        ValidationAgreementWithFloat32 = (double)exact.Where((p, i) => Probabilities.ArgMax(p) == Probabilities.ArgMax(reduced[i])).Count() / validation.Count;
+        bool SamePrediction(float[] a, float[] b) => Settings.MultiLabel
+            ? MultiLabelScoring.Decide(Settings, a).SequenceEqual(MultiLabelScoring.Decide(Settings, b))
+            : Probabilities.ArgMax(a) == Probabilities.ArgMax(b);
+        ValidationAgreementWithFloat32 = (double)exact.Where((p, i) => SamePrediction(p, reduced[i])).Count() / validation.Count;
         using var ch = Host.Start("Scoring precision");
         ch.Info($"{ScoringPrecision} scoring ({ScoringEngine}) keeps the float32 prediction of {ValidationAgreementWithFloat32:P2} of the {validation.Count} validation rows");
     }

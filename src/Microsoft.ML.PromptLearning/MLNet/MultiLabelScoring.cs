@@ -43,11 +43,6 @@ internal static class MultiLabelScoring
         catch (JsonException e) { throw env.ExceptDecode(e, $"{StreamName} in the model zip is damaged: {e.Message}"); }
         if (stored?.Thresholds is null || stored.Thresholds.Length != settings.LabelNames.Length)
             throw env.ExceptDecode($"{StreamName} in the model zip does not give one threshold per label ({settings.LabelNames.Length}).");
-        return new ScoringSettings
-        {
-            TextColumn = settings.TextColumn, TextPairColumn = settings.TextPairColumn, ScoreColumn = settings.ScoreColumn,
-            PredictedLabelColumn = settings.PredictedLabelColumn, LabelNames = settings.LabelNames, MaxSequenceLength = settings.MaxSequenceLength,
-            EvalBatchSize = settings.EvalBatchSize, Thresholds = stored.Thresholds, Hierarchical = stored.Hierarchical,
-        };
+        return settings with { Thresholds = stored.Thresholds, Hierarchical = stored.Hierarchical };
     }
 }

@@ -20,8 +20,8 @@ internal static class MultiLabelTraining
     }
 
     /// <summary>
-    /// The scoring settings of the trained model: the multi-label output column, the tree flag and the thresholds (the
-    /// default one, or per label tuned on <paramref name="validation"/>).
+    /// The scoring settings of the trained model: <paramref name="s"/> with the multi-label output column, the tree flag and
+    /// the thresholds (the default one, or per label tuned on <paramref name="validation"/>).
     /// </summary>
     public static ScoringSettings ScoringSettings(IHost host, ScoringSettings s, MultiLabelOptions o, bool hierarchical, ClassifierNet net,
         IReadOnlyList<EncodedExample> validation, Device device, int padId)
@@ -36,10 +36,6 @@ internal static class MultiLabelTraining
             using var ch = host.Start("Thresholds");
             ch.Info($"thresholds tuned on {validation.Count} validation rows: {thresholds.Count(t => t != LabelThresholds.Default)} of {thresholds.Length} labels moved from {LabelThresholds.Default}");
         }
-        return new ScoringSettings
-        {
-            TextColumn = s.TextColumn, TextPairColumn = s.TextPairColumn, ScoreColumn = s.ScoreColumn, PredictedLabelColumn = o.PredictedLabelsColumnName,
-            LabelNames = s.LabelNames, MaxSequenceLength = s.MaxSequenceLength, EvalBatchSize = s.EvalBatchSize, Thresholds = thresholds, Hierarchical = hierarchical,
-        };
+        return s with { PredictedLabelColumn = o.PredictedLabelsColumnName, Thresholds = thresholds, Hierarchical = hierarchical };
     }
 }

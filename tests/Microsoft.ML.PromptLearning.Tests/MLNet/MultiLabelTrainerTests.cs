@@ -90,6 +90,28 @@ public class MultiLabelTrainerTests
         }
     }
 
+    [Fact]
+    public void Int8AgreementCountsWholeLabelSetsAndTheEngineSurvivesSaveAndLoad()
+    {
+        var ml = new MLContext(seed: 1);
+        var (train, _, _) = Load(ml, 24, seed: 3);
+        var options = PromptOptions(12);
+        options.ValidationSet = train;
+        options.ScoringEngine = ScoringEngine.OnnxRuntime;
+        options.ScoringPrecision = ScoringPrecision.Int8;
+        var model = ml.MultiLabelClassification().Trainers.PromptErnie(options).Fit(train);
+        var int8 = ml.Data.CreateEnumerable<Scored>(model.Transform(train), reuseRowObject: false).ToList();
+        var path = Path.Combine(TestPaths.NewTempDir(), "int8.zip");
+        ml.Model.Save(model, train.Schema, path);
+        using (var loaded = (PromptErnieTransformer)ml.Model.Load(path, out _))   // the engine choice travels with the thresholds
+            Assert.Equal((ScoringEngine.OnnxRuntime, ScoringPrecision.Int8), (loaded.ScoringEngine, loaded.ScoringPrecision));
+        model.ScoringEngine = ScoringEngine.TorchSharp;
+        model.ScoringPrecision = ScoringPrecision.Float32;
+        var exact = ml.Data.CreateEnumerable<Scored>(model.Transform(train), reuseRowObject: false).ToList();
+        double same = exact.Where((e, i) => e.PredictedLabels.SequenceEqual(int8[i].PredictedLabels)).Count() / (double)exact.Count;
+        Assert.Equal(same, model.ValidationAgreementWithFloat32, 1e-12);
+    }
+
     private static string SaveScorerOnly(MLContext ml, ITransformer model)
     {
         var path = Path.Combine(TestPaths.NewTempDir(), "scorer.zip");
